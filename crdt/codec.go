@@ -1,0 +1,144 @@
+package crdt
+
+import (
+	"fmt"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// Limits on decoded sizes. Rows and vectors come from disk and from peers;
+// a decoder must not let a few bytes ask for unbounded memory.
+const (
+	maxArrayElements = 1 << 20
+	maxNestedLevels  = 16
+	maxValueBytes    = 64 << 20
+)
+
+var (
+	encMode cbor.EncMode
+	decMode cbor.DecMode
+)
+
+func init() {
+	var err error
+	// Canonical encoding: equal states give equal bytes (and equal hashes).
+	encMode, err = cbor.CoreDetEncOptions().EncMode()
+	if err != nil {
+		panic(err)
+	}
+	decMode, err = StrictDecOptions().DecMode()
+	if err != nil {
+		panic(err)
+	}
+}
+
+// StrictDecOptions returns the CBOR decoding options for untrusted bytes:
+// duplicate map keys, indefinite lengths and tags are refused, and nesting,
+// array, map and string sizes are bounded.
+func StrictDecOptions() cbor.DecOptions {
+	return cbor.DecOptions{
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		TagsMd:            cbor.TagsForbidden,
+		MaxNestedLevels:   maxNestedLevels,
+		MaxArrayElements:  maxArrayElements,
+		MaxMapPairs:       maxArrayElements,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+		UTF8:              cbor.UTF8RejectInvalid,
+	}
+}
+
+// Marshal encodes v canonically.
+func Marshal(v any) ([]byte, error) { return encMode.Marshal(v) }
+
+// Unmarshal decodes untrusted CBOR into v with strict limits.
+func Unmarshal(b []byte, v any) error { return decMode.Unmarshal(b, v) }
+
+// EncodeRow returns the canonical bytes of a row.
+func EncodeRow(r Row) ([]byte, error) { return encMode.Marshal(r) }
+
+// DecodeRow decodes and validates a row. Any malformed input gives an error
+// wrapping ErrInvalid, never a panic.
+func DecodeRow(b []byte) (Row, error) {
+	var r Row
+	if len(b) > maxValueBytes {
+		return Row{}, fmt.Errorf("%w: row of %d bytes", ErrInvalid, len(b))
+	}
+	if err := decMode.Unmarshal(b, &r); err != nil {
+		return Row{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if err := r.Validate(); err != nil {
+		return Row{}, err
+	}
+	return r, nil
+}
+
+// vvWire is one origin of a version vector on the wire: the origin, its
+// base, and its exception ranges flattened as lo, hi pairs.
+type vvWire struct {
+	_      struct{} `cbor:",toarray"`
+	Origin ReplicaID
+	Base   uint64
+	Extra  []uint64
+}
+
+// MarshalCBOR encodes the vector canonically, origins in order.
+func (v *VersionVector) MarshalCBOR() ([]byte, error) {
+	out := make([]vvWire, 0, len(v.m))
+	for _, id := range v.Origins() {
+		o := v.m[id]
+		w := vvWire{Origin: id, Base: o.Base, Extra: []uint64{}}
+		for _, s := range o.Extra {
+			w.Extra = append(w.Extra, s.Lo, s.Hi)
+		}
+		out = append(out, w)
+	}
+	return encMode.Marshal(out)
+}
+
+// UnmarshalCBOR decodes a vector, refusing unsorted origins and malformed
+// ranges.
+func (v *VersionVector) UnmarshalCBOR(b []byte) error {
+	var in []vvWire
+	if err := decMode.Unmarshal(b, &in); err != nil {
+		return fmt.Errorf("%w: version vector: %v", ErrInvalid, err)
+	}
+	out := VersionVector{}
+	for i, w := range in {
+		if i > 0 && in[i-1].Origin >= w.Origin {
+			return fmt.Errorf("%w: version vector origins not sorted", ErrInvalid)
+		}
+		if len(w.Extra)%2 != 0 {
+			return fmt.Errorf("%w: version vector with an odd range list", ErrInvalid)
+		}
+		out.AddRange(w.Origin, 1, w.Base)
+		prev := w.Base + 1
+		for j := 0; j < len(w.Extra); j += 2 {
+			lo, hi := w.Extra[j], w.Extra[j+1]
+			if lo <= prev || hi < lo {
+				return fmt.Errorf("%w: version vector ranges not sorted and disjoint", ErrInvalid)
+			}
+			out.AddRange(w.Origin, lo, hi)
+			prev = hi + 1
+		}
+	}
+	*v = out
+	return nil
+}
+
+// objectRow is one row of an encoded Object.
+type objectRow struct {
+	_   struct{} `cbor:",toarray"`
+	Key []byte
+	Row Row
+}
+
+// EncodeObject returns the canonical bytes of a key's rows, in row key
+// order: two replicas that hold the same rows give the same bytes.
+func EncodeObject(o Object) ([]byte, error) {
+	out := make([]objectRow, 0, len(o))
+	for _, k := range o.RowKeys() {
+		out = append(out, objectRow{Key: k.Append(nil), Row: o[k]})
+	}
+	return encMode.Marshal(out)
+}
