@@ -1,0 +1,157 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/shoal-db/shoal/crdt"
+)
+
+// Pebble key layout. Every key starts with a one-letter namespace and '/':
+//
+//	d/ escaped(key) 0x00 0x01 rowkey      -> crdt.EncodeRow(row)
+//	i/ origin(8 BE) counter(8 BE)         -> the row's d/ key (the dot index)
+//	m/replica                             -> own replica id (8 BE)
+//	m/dots                                -> last own counter used (8 BE)
+//	m/vv/ origin(8 BE)                    -> that origin's part of the VV
+//	m/peer/...                            -> reserved (acknowledged VVs)
+//
+// In d/ keys the user key is escaped (0x00 -> 0x00 0xFF) and terminated by
+// 0x00 0x01. The terminator sorts below every escaped byte, so the byte order
+// of d/ keys is the byte order of user keys, and the rows of the keys that
+// start with P are exactly the d/ keys that start with d/ escaped(P).
+var (
+	dataPrefix    = []byte("d/")
+	indexPrefix   = []byte("i/")
+	replicaKey    = []byte("m/replica")
+	dotsKey       = []byte("m/dots")
+	vvPrefix      = []byte("m/vv/")
+	dataPrefixEnd = prefixEnd(dataPrefix)
+	indexEnd      = prefixEnd(indexPrefix)
+	vvPrefixEnd   = prefixEnd(vvPrefix)
+)
+
+const (
+	escByte  = 0x00 // starts an escape or the terminator
+	escZero  = 0xFF // 0x00 0xFF is an escaped 0x00 byte of the user key
+	escTerm  = 0x01 // 0x00 0x01 ends the user key
+	indexLen = 2 + 8 + 8
+)
+
+// errKey marks a malformed Pebble key; callers wrap it into ErrCorrupt
+// together with the key.
+var errKey = errors.New("malformed key")
+
+// appendEscaped appends key with every 0x00 byte escaped, unterminated.
+func appendEscaped(dst []byte, key string) []byte {
+	for i := 0; i < len(key); i++ {
+		dst = append(dst, key[i])
+		if key[i] == escByte {
+			dst = append(dst, escZero)
+		}
+	}
+	return dst
+}
+
+// keyPrefix returns the prefix shared by the d/ keys of every user key
+// that starts with p (p itself included).
+func keyPrefix(p string) []byte {
+	return appendEscaped(bytes.Clone(dataPrefix), p)
+}
+
+// objectPrefix returns the prefix of the d/ keys of exactly one user key.
+func objectPrefix(key string) []byte {
+	return append(keyPrefix(key), escByte, escTerm)
+}
+
+// dataKey returns the d/ key of one row.
+func dataKey(key string, rk crdt.RowKey) []byte {
+	return rk.Append(objectPrefix(key))
+}
+
+// parseDataKey decodes a d/ key. It rejects anything dataKey cannot
+// produce, so that parseDataKey(b) succeeding implies dataKey(...) == b.
+func parseDataKey(b []byte) (string, crdt.RowKey, error) {
+	rest, ok := bytes.CutPrefix(b, dataPrefix)
+	if !ok {
+		return "", crdt.RowKey{}, fmt.Errorf("%w: no %q prefix", errKey, dataPrefix)
+	}
+	key := make([]byte, 0, len(rest))
+	for i := 0; i < len(rest); i++ {
+		if rest[i] != escByte {
+			key = append(key, rest[i])
+			continue
+		}
+		if i+1 == len(rest) {
+			return "", crdt.RowKey{}, fmt.Errorf("%w: unterminated user key", errKey)
+		}
+		switch rest[i+1] {
+		case escZero:
+			key = append(key, escByte)
+			i++
+		case escTerm:
+			rk, err := crdt.ParseRowKey(rest[i+2:])
+			if err != nil {
+				return "", crdt.RowKey{}, fmt.Errorf("%w: %v", errKey, err)
+			}
+			return string(key), rk, nil
+		default:
+			return "", crdt.RowKey{}, fmt.Errorf("%w: bad escape 0x00 0x%02x", errKey, rest[i+1])
+		}
+	}
+	return "", crdt.RowKey{}, fmt.Errorf("%w: unterminated user key", errKey)
+}
+
+// indexKey returns the dot index key of d.
+func indexKey(d crdt.Dot) []byte {
+	b := make([]byte, 0, indexLen)
+	b = append(b, indexPrefix...)
+	b = binary.BigEndian.AppendUint64(b, uint64(d.Origin))
+	return binary.BigEndian.AppendUint64(b, d.Counter)
+}
+
+// parseIndexKey decodes an i/ key.
+func parseIndexKey(b []byte) (crdt.Dot, error) {
+	if len(b) != indexLen || !bytes.HasPrefix(b, indexPrefix) {
+		return crdt.Dot{}, fmt.Errorf("%w: index key of %d bytes", errKey, len(b))
+	}
+	return crdt.Dot{
+		Origin:  crdt.ReplicaID(binary.BigEndian.Uint64(b[2:10])),
+		Counter: binary.BigEndian.Uint64(b[10:]),
+	}, nil
+}
+
+// vvKey returns the m/vv/ key of origin's part of the version vector.
+func vvKey(origin crdt.ReplicaID) []byte {
+	return binary.BigEndian.AppendUint64(bytes.Clone(vvPrefix), uint64(origin))
+}
+
+// parseVVKey decodes an m/vv/ key.
+func parseVVKey(b []byte) (crdt.ReplicaID, error) {
+	rest, ok := bytes.CutPrefix(b, vvPrefix)
+	if !ok || len(rest) != 8 {
+		return 0, fmt.Errorf("%w: version vector key", errKey)
+	}
+	return crdt.ReplicaID(binary.BigEndian.Uint64(rest)), nil
+}
+
+// prefixEnd returns the smallest key above every key that starts with p,
+// or nil (no bound) if p is all 0xFF bytes.
+func prefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	for len(end) > 0 && end[len(end)-1] == 0xFF {
+		end = end[:len(end)-1]
+	}
+	if len(end) == 0 {
+		return nil
+	}
+	end[len(end)-1]++
+	return end
+}
+
+// corrupt wraps err into ErrCorrupt, naming the Pebble key that failed.
+func corrupt(key []byte, err error) error {
+	return fmt.Errorf("%w: key %q: %v", ErrCorrupt, key, err)
+}

@@ -1,0 +1,113 @@
+package storage
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/shoal-db/shoal/crdt"
+)
+
+// Missing calls fn once for every row that has a latest dot have does not
+// contain (the rows a peer with vector have lacks), then returns the
+// version vector of the same Pebble snapshot the rows were read from: the
+// vector a receiver may join once it has synced every row fn was given. A
+// vector read at another moment could claim dots the scan did not see.
+//
+// Work is one index range scan per origin, from have's contiguous base
+// upward; memory is bounded (one row at a time). A row indexed under
+// several uncovered origins is sent only from the smallest of them. An
+// error from fn stops the scan and is returned. fn may apply commits: they
+// are not part of the snapshot.
+func (s *Store) Missing(have *crdt.VersionVector, fn func(Change) error) (*crdt.VersionVector, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	if have == nil {
+		have = &crdt.VersionVector{}
+	}
+	snap := s.db.NewSnapshot()
+	defer snap.Close()
+	vv, err := loadVV(snap)
+	if err != nil {
+		return nil, err
+	}
+	if err := scanMissing(snap, have, fn); err != nil {
+		return nil, err
+	}
+	return vv, nil
+}
+
+// scanMissing walks the dot index of r. For each origin it seeks to the
+// first counter above have's base, so the covered prefix of every origin
+// costs one seek, not a scan; origins are found in the index itself.
+func scanMissing(r pebble.Reader, have *crdt.VersionVector, fn func(Change) error) error {
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: indexPrefix, UpperBound: indexEnd})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for valid := it.First(); valid; {
+		d, err := parseIndexKey(it.Key())
+		if err != nil {
+			return corrupt(it.Key(), err)
+		}
+		if base := have.Base(d.Origin); d.Counter <= base {
+			valid = seekAbove(it, d.Origin, base)
+			continue
+		}
+		if !have.Contains(d) {
+			if err := sendIndexed(r, it, d, have, fn); err != nil {
+				return err
+			}
+		}
+		valid = it.Next()
+	}
+	return it.Error()
+}
+
+// seekAbove positions it at origin's first entry above counter base, or at
+// the next origin if there is none.
+func seekAbove(it *pebble.Iterator, origin crdt.ReplicaID, base uint64) bool {
+	if base < math.MaxUint64 {
+		return it.SeekGE(indexKey(crdt.Dot{Origin: origin, Counter: base + 1}))
+	}
+	if origin == math.MaxUint64 {
+		return false
+	}
+	return it.SeekGE(indexKey(crdt.Dot{Origin: origin + 1}))
+}
+
+// sendIndexed reads the row the index entry d points to and passes it to fn,
+// unless a smaller origin of the row is also uncovered: that origin's scan
+// sends it (its entry is at a counter above have's base for it, so the scan
+// reaches it). This sends every missing row exactly once without a set of
+// rows already sent.
+func sendIndexed(r pebble.Reader, it *pebble.Iterator, d crdt.Dot, have *crdt.VersionVector, fn func(Change) error) error {
+	ik := it.Key()
+	dk, err := it.ValueAndErr()
+	if err != nil {
+		return err
+	}
+	key, rk, err := parseDataKey(dk)
+	if err != nil {
+		return corrupt(ik, err)
+	}
+	row, err := readRow(r, dk, rk)
+	if err != nil {
+		return err
+	}
+	if row.Context.Max(d.Origin) != d.Counter {
+		return corrupt(ik, fmt.Errorf("index entry %s points at row %q whose latest dot of that origin is %d",
+			d, dk, row.Context.Max(d.Origin)))
+	}
+	for _, o := range row.LatestDots() {
+		if o.Origin >= d.Origin {
+			break // LatestDots is sorted by origin
+		}
+		if !have.Contains(o) {
+			return nil
+		}
+	}
+	return fn(Change{Key: key, RowKey: rk, Row: row})
+}

@@ -1,0 +1,82 @@
+package storage
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// DefaultCacheSize is the block cache size used when Options.CacheSize is 0.
+const DefaultCacheSize = 64 << 20
+
+// Options configures a Store. The zero value gives the defaults and a nil
+// *Options is valid; Open never modifies the caller's struct.
+type Options struct {
+	// FS is the file system Pebble uses. Nil means vfs.Default (the disk);
+	// tests use vfs.NewMem().
+	FS vfs.FS
+	// Logger receives the store's and Pebble's messages. Nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// CacheSize is the size in bytes of Pebble's block cache. Zero means
+	// DefaultCacheSize.
+	CacheSize int64
+}
+
+// withDefaults returns a copy of o (which may be nil) with every zero field
+// set to its default.
+func (o *Options) withDefaults() Options {
+	var out Options
+	if o != nil {
+		out = *o
+	}
+	if out.FS == nil {
+		out.FS = vfs.Default
+	}
+	if out.Logger == nil {
+		out.Logger = slog.Default()
+	}
+	if out.CacheSize == 0 {
+		out.CacheSize = DefaultCacheSize
+	}
+	return out
+}
+
+func (o *Options) validate() error {
+	if o.CacheSize < 0 {
+		return fmt.Errorf("storage: negative CacheSize %d", o.CacheSize)
+	}
+	return nil
+}
+
+// pebbleOptions returns Pebble's options; the caller owns the cache
+// reference and releases it once Pebble has opened (Pebble takes its own).
+func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
+	return &pebble.Options{
+		FS:                 o.FS,
+		Cache:              cache,
+		Logger:             pebbleLogger{o.Logger},
+		FormatMajorVersion: pebble.FormatNewest,
+	}
+}
+
+// pebbleLogger adapts a *slog.Logger to Pebble's printf-style logger.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Info(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+// Fatalf is called by Pebble on unrecoverable states; Pebble expects it not
+// to return, so it panics after logging.
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error(msg, "component", "pebble", "fatal", true)
+	panic("pebble: " + msg)
+}
