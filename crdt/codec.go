@@ -55,7 +55,21 @@ func Marshal(v any) ([]byte, error) { return encMode.Marshal(v) }
 func Unmarshal(b []byte, v any) error { return decMode.Unmarshal(b, v) }
 
 // EncodeRow returns the canonical bytes of a row.
-func EncodeRow(r Row) ([]byte, error) { return encMode.Marshal(r) }
+func EncodeRow(r Row) ([]byte, error) { return encMode.Marshal(r.canonical()) }
+
+// canonical returns r with its empty slices set to nil. CBOR tells an empty
+// array from null, so without this a row decoded from an empty array, or
+// Join's result for two empty contexts, would encode unlike the same state
+// built elsewhere, and equal states would not have equal bytes.
+func (r Row) canonical() Row {
+	if len(r.Entries) == 0 {
+		r.Entries = nil
+	}
+	if len(r.Context) == 0 {
+		r.Context = nil
+	}
+	return r
+}
 
 // DecodeRow decodes and validates a row. Any malformed input gives an error
 // wrapping ErrInvalid, never a panic.
@@ -70,7 +84,7 @@ func DecodeRow(b []byte) (Row, error) {
 	if err := r.Validate(); err != nil {
 		return Row{}, err
 	}
-	return r, nil
+	return r.canonical(), nil
 }
 
 // vvWire is one origin of a version vector on the wire: the origin, its
@@ -138,7 +152,7 @@ type objectRow struct {
 func EncodeObject(o Object) ([]byte, error) {
 	out := make([]objectRow, 0, len(o))
 	for _, k := range o.RowKeys() {
-		out = append(out, objectRow{Key: k.Append(nil), Row: o[k]})
+		out = append(out, objectRow{Key: k.Append(nil), Row: o[k].canonical()})
 	}
 	return encMode.Marshal(out)
 }
