@@ -29,9 +29,9 @@ type Commit struct {
 	stored  []crdt.Row    // the stored state of each changed row, for its old index entries
 	pos     map[rowID]int // index into changes
 	byKey   map[string][]int
-	counter uint64               // last own counter minted or seen by this commit
-	vv      crdt.VersionVector   // dots this commit adds to the version vector
-	joined  bool                 // JoinVersionVector was called: not empty even with no rows
+	counter uint64             // last own counter minted or seen by this commit
+	vv      crdt.VersionVector // dots this commit adds to the version vector
+	joined  bool               // JoinVersionVector was called: not empty even with no rows
 	done    bool
 }
 

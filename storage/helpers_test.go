@@ -1,0 +1,162 @@
+package storage
+
+import (
+	"bytes"
+	"log/slog"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/shoal-db/shoal/crdt"
+)
+
+// testDir is the store's directory inside each test's MemFS.
+const testDir = "db"
+
+func testOptions(fs vfs.FS) *Options {
+	return &Options{FS: fs, Logger: slog.New(slog.DiscardHandler), CacheSize: 1 << 20}
+}
+
+// tb is what the helpers need from *testing.T and *rapid.T.
+type tb interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// openMem opens a store on a fresh in-memory file system.
+func openMem(t tb) (*Store, vfs.FS) {
+	t.Helper()
+	fs := vfs.NewMem()
+	return reopen(t, fs), fs
+}
+
+// reopen opens the store kept in fs.
+func reopen(t tb, fs vfs.FS) *Store {
+	t.Helper()
+	s, err := Open(testDir, testOptions(fs))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s
+}
+
+func mustClose(t tb, s *Store) {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
+// localWrite commits one local mutation of (key, rk) with a fresh own dot
+// and returns the new row. Counters increment, other kinds write value.
+func localWrite(t tb, s *Store, key string, rk crdt.RowKey, value string) crdt.Row {
+	t.Helper()
+	c := s.NewCommit()
+	row := localMerge(t, c, key, rk, value)
+	if err := c.Apply(); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	return row
+}
+
+// localMerge merges one local mutation into c. value "" removes the row
+// (except for counters, which have no remove).
+func localMerge(t tb, c *Commit, key string, rk crdt.RowKey, value string) crdt.Row {
+	t.Helper()
+	cur, err := c.Row(key, rk)
+	if err != nil {
+		t.Fatalf("Row: %v", err)
+	}
+	delta := mutate(cur, rk, c.NextDot(), value)
+	row, err := c.Merge(key, rk, delta)
+	if err != nil {
+		t.Fatalf("Merge(%q, %v): %v", key, rk, err)
+	}
+	return row
+}
+
+// mutate returns the delta of one mutation of cur with dot d.
+func mutate(cur crdt.Row, rk crdt.RowKey, d crdt.Dot, value string) crdt.Row {
+	ts := crdt.Timestamp{Wall: int64(d.Counter)}
+	switch {
+	case rk.Kind == crdt.KindCounter:
+		return cur.Increment(d, ts, int64(len(value))-1)
+	case value == "":
+		return cur.Remove(rk.Kind, d)
+	case rk.Kind == crdt.KindSet:
+		return cur.Write(rk.Kind, d, ts, nil)
+	}
+	return cur.Write(rk.Kind, d, ts, []byte(value))
+}
+
+// objectsEqual compares two objects row by row.
+func objectsEqual(a, b crdt.Object) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, r := range a {
+		if o, ok := b[k]; !ok || !rowsEqual(r, o) {
+			return false
+		}
+	}
+	return true
+}
+
+// rawDB opens Pebble directly on a closed store's file system, to plant
+// records the store would never write.
+func rawDB(t tb, fs vfs.FS) *pebble.DB {
+	t.Helper()
+	db, err := pebble.Open(testDir, &pebble.Options{FS: fs, Logger: pebbleLogger{slog.New(slog.DiscardHandler)}})
+	if err != nil {
+		t.Fatalf("pebble.Open: %v", err)
+	}
+	return db
+}
+
+// checkIndex verifies the dot index against the rows: every latest dot of
+// every row has exactly one entry, pointing at that row, and no other
+// entry exists. It also checks that the version vector covers every
+// latest dot.
+func checkIndex(t tb, s *Store) {
+	t.Helper()
+	want := map[string][]byte{} // index key -> d/ key
+	vv := s.VersionVector()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: dataPrefix, UpperBound: dataPrefixEnd})
+	if err != nil {
+		t.Fatalf("NewIter: %v", err)
+	}
+	for it.First(); it.Valid(); it.Next() {
+		_, _, row, err := decodeDataEntry(it)
+		if err != nil {
+			t.Fatalf("decode %q: %v", it.Key(), err)
+		}
+		for _, d := range row.LatestDots() {
+			ik := string(indexKey(d))
+			if prev, dup := want[ik]; dup {
+				t.Fatalf("dot %s is the latest of two rows: %q and %q", d, prev, it.Key())
+			}
+			want[ik] = bytes.Clone(it.Key())
+			if !vv.Contains(d) {
+				t.Fatalf("version vector %s misses latest dot %s of row %q", vv, d, it.Key())
+			}
+		}
+	}
+	_ = it.Close()
+	it, err = s.db.NewIter(&pebble.IterOptions{LowerBound: indexPrefix, UpperBound: indexEnd})
+	if err != nil {
+		t.Fatalf("NewIter: %v", err)
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		dk, ok := want[string(it.Key())]
+		if !ok {
+			t.Fatalf("stale index entry %q -> %q", it.Key(), it.Value())
+		}
+		if !bytes.Equal(dk, it.Value()) {
+			t.Fatalf("index entry %q -> %q, want %q", it.Key(), it.Value(), dk)
+		}
+		delete(want, string(it.Key()))
+	}
+	for ik, dk := range want {
+		t.Fatalf("no index entry %q for row %q", ik, dk)
+	}
+}
