@@ -22,10 +22,23 @@ type tb interface {
 	Fatalf(format string, args ...any)
 }
 
-// openMem opens a store on a fresh in-memory file system.
+// testReplica is the replica id of the stores openMem makes, so that
+// tests (and rapid's replays) are deterministic. Simulated peers use ids
+// on both sides of it, and the extreme ones.
+const testReplica crdt.ReplicaID = 0x4000_0000_0000_0000
+
+// openMem opens a store with replica id testReplica on a fresh in-memory
+// file system. The id is planted before the first Open, which then keeps it.
 func openMem(t tb) (*Store, vfs.FS) {
 	t.Helper()
 	fs := vfs.NewMem()
+	db := rawDB(t, fs)
+	if err := db.Set(replicaKey, encodeUint64(uint64(testReplica)), pebble.Sync); err != nil {
+		t.Fatalf("plant replica id: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
 	return reopen(t, fs), fs
 }
 

@@ -5,13 +5,15 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/shoal-db/shoal/crdt"
 )
 
 var reg = crdt.RowKey{Kind: crdt.KindRegister}
 
 func TestReplicaIDStable(t *testing.T) {
-	s, fs := openMem(t)
+	fs := vfs.NewMem()
+	s := reopen(t, fs) // a new directory: a random id
 	id := s.ReplicaID()
 	if id == 0 {
 		t.Fatal("zero replica id")
@@ -22,7 +24,7 @@ func TestReplicaIDStable(t *testing.T) {
 	if s.ReplicaID() != id {
 		t.Fatalf("replica id %s after reopen, want %s", s.ReplicaID(), id)
 	}
-	other, _ := openMem(t)
+	other := reopen(t, vfs.NewMem())
 	defer mustClose(t, other)
 	if other.ReplicaID() == id {
 		t.Fatal("two stores made the same replica id")
