@@ -126,14 +126,18 @@ func (v *VersionVector) UnmarshalCBOR(b []byte) error {
 			return fmt.Errorf("%w: version vector with an odd range list", ErrInvalid)
 		}
 		out.AddRange(w.Origin, 1, w.Base)
-		prev := w.Base + 1
+		// Each range must start at least two above the previous end (the
+		// base first): sorted, disjoint and not adjacent, so that the
+		// encoding of a vector is unique. Written without end+1, which
+		// wraps at the top counter.
+		end := w.Base
 		for j := 0; j < len(w.Extra); j += 2 {
 			lo, hi := w.Extra[j], w.Extra[j+1]
-			if lo <= prev || hi < lo {
+			if lo == 0 || lo-1 <= end || hi < lo {
 				return fmt.Errorf("%w: version vector ranges not sorted and disjoint", ErrInvalid)
 			}
 			out.AddRange(w.Origin, lo, hi)
-			prev = hi + 1
+			end = hi
 		}
 	}
 	*v = out

@@ -38,15 +38,7 @@ func (v *VersionVector) Contains(d Dot) bool {
 	if d.Counter <= o.Base {
 		return true
 	}
-	_, found := slices.BinarySearchFunc(o.Extra, d.Counter, func(s span, c uint64) int {
-		switch {
-		case s.Hi < c:
-			return -1
-		case s.Lo > c:
-			return 1
-		}
-		return 0
-	})
+	_, found := o.findExtra(d.Counter)
 	return found
 }
 
@@ -60,21 +52,29 @@ func (v *VersionVector) AddRange(origin ReplicaID, lo, hi uint64) {
 		return
 	}
 	o := v.origin(origin)
-	if lo <= o.Base+1 {
+	// Comparisons here are written as lo-1 <= x rather than lo <= x+1:
+	// counters go up to the top of uint64, where x+1 wraps to zero.
+	switch n := len(o.Extra); {
+	case lo-1 <= o.Base:
 		o.Base = max(o.Base, hi)
-	} else {
-		o.Extra = insertSpan(o.Extra, span{lo, hi})
+	case n == 0 || lo-1 > o.Extra[n-1].Hi:
+		// Ranges mostly arrive in order (decoding, Join, Intersect):
+		// appending keeps building a vector linear.
+		o.Extra = append(o.Extra, span{lo, hi})
+	default:
+		o.Extra = mergeSpans(o.Extra, []span{{lo, hi}})
 	}
 	o.absorb()
 }
 
-// Join adds every dot that other has seen.
+// Join adds every dot that other has seen. It takes time linear in the
+// size of both vectors.
 func (v *VersionVector) Join(other *VersionVector) {
 	for id, od := range other.m {
-		v.AddRange(id, 1, od.Base)
-		for _, s := range od.Extra {
-			v.AddRange(id, s.Lo, s.Hi)
-		}
+		o := v.origin(id)
+		o.Base = max(o.Base, od.Base)
+		o.Extra = mergeSpans(o.Extra, od.Extra)
+		o.absorb()
 	}
 }
 
@@ -149,29 +149,40 @@ func (v *VersionVector) Intersect(o *VersionVector) *VersionVector {
 		if b == nil {
 			continue
 		}
-		for _, sa := range a.spans() {
-			for _, sb := range b.spans() {
-				out.AddRange(id, max(sa.Lo, sb.Lo), min(sa.Hi, sb.Hi))
+		// Walk both sorted span lists together: the overlaps come out in
+		// order, so each AddRange appends.
+		as, bs := a.spans(), b.spans()
+		for i, j := 0, 0; i < len(as) && j < len(bs); {
+			out.AddRange(id, max(as[i].Lo, bs[j].Lo), min(as[i].Hi, bs[j].Hi))
+			if as[i].Hi < bs[j].Hi {
+				i++
+			} else {
+				j++
 			}
 		}
 	}
 	return out
 }
 
+// coversRange reports whether v has seen every counter lo..hi of id. The
+// spans are disjoint and non-adjacent, so a covered range lies within one
+// span: the base, or the exception holding lo.
 func (v *VersionVector) coversRange(id ReplicaID, lo, hi uint64) bool {
-	if hi < lo || hi == 0 {
+	lo = max(lo, 1)
+	if hi < lo {
 		return true
 	}
 	o := v.m[id]
-	if o == nil {
+	switch {
+	case o == nil:
 		return false
+	case hi <= o.Base:
+		return true
+	case lo <= o.Base:
+		return false // the range runs past the base, into a gap
 	}
-	for _, s := range o.spans() {
-		if s.Lo <= lo && hi <= s.Hi {
-			return true
-		}
-	}
-	return false
+	i, found := o.findExtra(lo)
+	return found && hi <= o.Extra[i].Hi
 }
 
 func (v *VersionVector) String() string {
@@ -210,10 +221,23 @@ func (o *originDots) spans() []span {
 	return append(out, o.Extra...)
 }
 
+// findExtra returns the index of the exception range holding counter c.
+func (o *originDots) findExtra(c uint64) (int, bool) {
+	return slices.BinarySearchFunc(o.Extra, c, func(s span, c uint64) int {
+		switch {
+		case s.Hi < c:
+			return -1
+		case s.Lo > c:
+			return 1
+		}
+		return 0
+	})
+}
+
 // absorb moves exception ranges that touch the base into it.
 func (o *originDots) absorb() {
 	n := 0
-	for n < len(o.Extra) && o.Extra[n].Lo <= o.Base+1 {
+	for n < len(o.Extra) && o.Extra[n].Lo-1 <= o.Base {
 		o.Base = max(o.Base, o.Extra[n].Hi)
 		n++
 	}
@@ -223,18 +247,26 @@ func (o *originDots) absorb() {
 	}
 }
 
-// insertSpan adds s to sorted, disjoint, non-adjacent spans, merging overlaps.
-func insertSpan(spans []span, s span) []span {
-	out := make([]span, 0, len(spans)+1)
-	i := 0
-	for i < len(spans) && spans[i].Hi+1 < s.Lo {
-		out = append(out, spans[i])
-		i++
+// mergeSpans returns the union of two sorted, disjoint, non-adjacent span
+// lists in the same form, in one pass. It never returns b's array, so two
+// vectors never share one.
+func mergeSpans(a, b []span) []span {
+	if len(b) == 0 {
+		return a
 	}
-	for i < len(spans) && spans[i].Lo <= s.Hi+1 {
-		s.Lo, s.Hi = min(s.Lo, spans[i].Lo), max(s.Hi, spans[i].Hi)
-		i++
+	out := make([]span, 0, len(a)+len(b))
+	for len(a) > 0 || len(b) > 0 {
+		var s span
+		if len(b) == 0 || len(a) > 0 && a[0].Lo <= b[0].Lo {
+			s, a = a[0], a[1:]
+		} else {
+			s, b = b[0], b[1:]
+		}
+		if n := len(out); n > 0 && s.Lo-1 <= out[n-1].Hi {
+			out[n-1].Hi = max(out[n-1].Hi, s.Hi)
+		} else {
+			out = append(out, s)
+		}
 	}
-	out = append(out, s)
-	return append(out, spans[i:]...)
+	return out
 }
