@@ -3,6 +3,7 @@ package crdt
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -45,9 +46,14 @@ type Clock struct {
 // Now returns a timestamp greater than every one this clock returned or
 // observed before, given the current physical time in Unix nanoseconds.
 func (c *Clock) Now(physical int64) Timestamp {
-	if physical > c.last.Wall {
+	switch {
+	case physical > c.last.Wall:
 		c.last = Timestamp{Wall: physical}
-	} else {
+	case c.last.Logical == math.MaxUint32:
+		// A full logical counter (a peer can send one) must not wrap to
+		// zero, which would go back in time: move on by a nanosecond.
+		c.last = Timestamp{Wall: c.last.Wall + 1}
+	default:
 		c.last.Logical++
 	}
 	return c.last
