@@ -31,9 +31,15 @@ const testReplica crdt.ReplicaID = 0x4000_0000_0000_0000
 // file system. The id is planted before the first Open, which then keeps it.
 func openMem(t tb) (*Store, vfs.FS) {
 	t.Helper()
+	return openMemID(t, testReplica)
+}
+
+// openMemID is openMem with replica id id.
+func openMemID(t tb, id crdt.ReplicaID) (*Store, vfs.FS) {
+	t.Helper()
 	fs := vfs.NewMem()
 	db := rawDB(t, fs)
-	if err := db.Set(replicaKey, encodeUint64(uint64(testReplica)), pebble.Sync); err != nil {
+	if err := db.Set(replicaKey, encodeUint64(uint64(id)), pebble.Sync); err != nil {
 		t.Fatalf("plant replica id: %v", err)
 	}
 	if err := db.Close(); err != nil {
