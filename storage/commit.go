@@ -33,6 +33,8 @@ type Commit struct {
 	vv      crdt.VersionVector // dots this commit adds to the version vector
 	joined  bool               // JoinVersionVector was called: not empty even with no rows
 	done    bool
+	undo    []undoEntry // rows overwritten since the first savepoint, for RollbackTo
+	saving  bool        // a savepoint is open: record undo entries
 }
 
 // NewCommit starts an empty commit.
@@ -110,6 +112,9 @@ func (c *Commit) Merge(key string, rk crdt.RowKey, delta crdt.Row) (crdt.Row, er
 // time so that Apply can delete the stored row's index entries.
 func (c *Commit) record(id rowID, cur, next crdt.Row) {
 	if i, ok := c.pos[id]; ok {
+		if c.saving {
+			c.undo = append(c.undo, undoEntry{i, c.changes[i].Row})
+		}
 		c.changes[i].Row = next
 		return
 	}

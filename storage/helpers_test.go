@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"log/slog"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -137,45 +136,7 @@ func rawDB(t tb, fs vfs.FS) *pebble.DB {
 // latest dot.
 func checkIndex(t tb, s *Store) {
 	t.Helper()
-	want := map[string][]byte{} // index key -> d/ key
-	vv := s.VersionVector()
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: dataPrefix, UpperBound: dataPrefixEnd})
-	if err != nil {
-		t.Fatalf("NewIter: %v", err)
-	}
-	for it.First(); it.Valid(); it.Next() {
-		_, _, row, err := decodeDataEntry(it)
-		if err != nil {
-			t.Fatalf("decode %q: %v", it.Key(), err)
-		}
-		for _, d := range row.LatestDots() {
-			ik := string(indexKey(d))
-			if prev, dup := want[ik]; dup {
-				t.Fatalf("dot %s is the latest of two rows: %q and %q", d, prev, it.Key())
-			}
-			want[ik] = bytes.Clone(it.Key())
-			if !vv.Contains(d) {
-				t.Fatalf("version vector %s misses latest dot %s of row %q", vv, d, it.Key())
-			}
-		}
-	}
-	_ = it.Close()
-	it, err = s.db.NewIter(&pebble.IterOptions{LowerBound: indexPrefix, UpperBound: indexEnd})
-	if err != nil {
-		t.Fatalf("NewIter: %v", err)
-	}
-	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		dk, ok := want[string(it.Key())]
-		if !ok {
-			t.Fatalf("stale index entry %q -> %q", it.Key(), it.Value())
-		}
-		if !bytes.Equal(dk, it.Value()) {
-			t.Fatalf("index entry %q -> %q, want %q", it.Key(), it.Value(), dk)
-		}
-		delete(want, string(it.Key()))
-	}
-	for ik, dk := range want {
-		t.Fatalf("no index entry %q for row %q", ik, dk)
+	if err := s.CheckConsistency(); err != nil {
+		t.Fatalf("%v", err)
 	}
 }

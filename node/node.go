@@ -1,0 +1,149 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/shoal-db/shoal/crdt"
+	"github.com/shoal-db/shoal/storage"
+)
+
+// DB is an open Shoal store. It is safe for concurrent use. Close it to stop
+// its goroutine and release the directory.
+type DB struct {
+	opts  *Options
+	log   *slog.Logger
+	store *storage.Store
+	hub   *hub
+
+	reqs       chan *request
+	quit       chan struct{} // closed by Close: the writer drains and exits
+	writerDone chan struct{} // closed when the writer has exited
+
+	mu struct {
+		sync.Mutex
+		closed  bool
+		readers sync.WaitGroup // reads in flight; Close waits for them
+	}
+
+	clock crdt.Clock // owned by the writer goroutine
+}
+
+// request is one caller's writes, applied atomically.
+type request struct {
+	ops  []op
+	done chan error // buffered: the writer never blocks on a caller
+}
+
+// Open opens (creating if needed) the store in dir. A nil opts gives the
+// defaults.
+func Open(dir string, opts *Options) (*DB, error) {
+	o := opts.clone().ensureDefaults()
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	st, err := storage.Open(dir, &storage.Options{FS: o.FS, Logger: o.Logger, CacheSize: o.CacheSize})
+	if err != nil {
+		return nil, fmt.Errorf("shoal: open %s: %w", dir, err)
+	}
+	db := &DB{
+		opts:       o,
+		log:        o.Logger.With("node", st.ReplicaID().String()),
+		store:      st,
+		hub:        newHub(o.Now().Unix(), o.WatchEvents, o.WatchBytes),
+		reqs:       make(chan *request, 1024),
+		quit:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+	go db.runWriter()
+	db.log.Info("shoal: opened", "dir", dir, "last_dot", st.LastCounter())
+	return db, nil
+}
+
+// Close stops the writer after it has committed every write already handed
+// to it, waits for reads in flight, wakes watchers with ErrClosed and closes
+// Pebble. Writes and reads after Close return ErrClosed.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.mu.closed {
+		db.mu.Unlock()
+		return ErrClosed
+	}
+	db.mu.closed = true
+	db.mu.Unlock()
+
+	close(db.quit)
+	<-db.writerDone
+	db.mu.readers.Wait()
+	db.hub.close()
+	if err := db.store.Close(); err != nil {
+		return fmt.Errorf("shoal: close: %w", err)
+	}
+	return nil
+}
+
+// ID returns the node's replica id as 16 hex digits.
+func (db *DB) ID() string { return db.store.ReplicaID().String() }
+
+// beginRead registers a read in flight; the caller must call the returned
+// function when done. It fails once Close has started.
+func (db *DB) beginRead() (func(), error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.mu.closed {
+		return nil, ErrClosed
+	}
+	db.mu.readers.Add(1)
+	return db.mu.readers.Done, nil
+}
+
+// submit hands ops to the writer and waits until they are durable or have
+// failed. If ctx ends first the outcome is unknown: the write may still
+// commit.
+func (db *DB) submit(ctx context.Context, ops []op) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if db.isClosed() {
+		return ErrClosed
+	}
+	r := &request{ops: ops, done: make(chan error, 1)}
+	select {
+	case db.reqs <- r:
+	case <-db.writerDone:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-db.writerDone:
+		// The writer answers every request it took before exiting.
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return ErrClosed
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (db *DB) isClosed() bool {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.mu.closed
+}
+
+// mapStorageErr turns storage's closed error into ours.
+func mapStorageErr(err error) error {
+	if errors.Is(err, storage.ErrClosed) {
+		return ErrClosed
+	}
+	return err
+}

@@ -1,0 +1,83 @@
+package node
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// MaxKeySize is the largest key, set member or map field, in bytes.
+const MaxKeySize = 1024
+
+// Defaults for the zero values of Options.
+const (
+	DefaultMaxValueSize   = 1 << 20
+	DefaultWatchEvents    = 1 << 16
+	DefaultWatchBytes     = 64 << 20
+	DefaultMaxBatchWrites = 1 << 12
+)
+
+// Options configures a DB. The zero value, and a nil *Options, give the
+// defaults. Open does not modify the caller's struct.
+type Options struct {
+	// MaxValueSize bounds register values and map field values, in bytes.
+	// Zero means DefaultMaxValueSize (1 MiB).
+	MaxValueSize int
+	// WatchEvents and WatchBytes bound the committed changes kept for
+	// watchers to resume from; the oldest are dropped first. A watcher that
+	// falls further behind than this gets ErrCursorExpired, so a slow
+	// watcher never holds writers back or grows memory.
+	WatchEvents int
+	WatchBytes  int
+	// Logger receives the DB's logs. Nil means slog.Default().
+	Logger *slog.Logger
+	// Now returns the physical time for the hybrid logical clock. Nil means
+	// time.Now. Tests pass a fake clock.
+	Now func() time.Time
+	// FS is the file system Pebble uses. Nil means the disk; tests may pass
+	// vfs.NewMem().
+	FS vfs.FS
+	// CacheSize is Pebble's block cache size in bytes; zero means storage's default.
+	CacheSize int64
+}
+
+func (o *Options) clone() *Options {
+	if o == nil {
+		return &Options{}
+	}
+	c := *o
+	return &c
+}
+
+func (o *Options) ensureDefaults() *Options {
+	if o.MaxValueSize == 0 {
+		o.MaxValueSize = DefaultMaxValueSize
+	}
+	if o.WatchEvents == 0 {
+		o.WatchEvents = DefaultWatchEvents
+	}
+	if o.WatchBytes == 0 {
+		o.WatchBytes = DefaultWatchBytes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+func (o *Options) validate() error {
+	switch {
+	case o.MaxValueSize < 0:
+		return fmt.Errorf("shoal: MaxValueSize %d is negative", o.MaxValueSize)
+	case o.WatchEvents < 0 || o.WatchBytes < 0:
+		return fmt.Errorf("shoal: negative watch bounds")
+	case o.CacheSize < 0:
+		return fmt.Errorf("shoal: CacheSize %d is negative", o.CacheSize)
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package node
+
+// Status describes the node: its id, its peers, and its storage.
+type Status struct {
+	NodeID string
+	// Peers is the state of each peer; empty for a local-only node.
+	Peers []PeerStatus
+	// LastDot is the counter of the latest dot this node minted.
+	LastDot uint64
+	// VersionVector lists, per origin, the dots this node has seen.
+	VersionVector string
+	// WatchCursor is the cursor of the latest committed event.
+	WatchCursor uint64
+}
+
+// PeerStatus is one peer's state as this node sees it.
+type PeerStatus struct {
+	ID        string
+	Addr      string
+	Connected bool
+	LastSeen  int64  // Unix nanoseconds; 0 if never
+	Lag       uint64 // this node's dots the peer has not acknowledged
+	BytesSent uint64
+	BytesRecv uint64
+}
+
+// Status returns the node's current state, or ErrClosed.
+func (db *DB) Status() (Status, error) {
+	done, err := db.beginRead()
+	if err != nil {
+		return Status{}, err
+	}
+	defer done()
+	return Status{
+		NodeID:        db.ID(),
+		LastDot:       db.store.LastCounter(),
+		VersionVector: db.store.VersionVector().String(),
+		WatchCursor:   db.hub.head(),
+	}, nil
+}
