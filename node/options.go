@@ -41,6 +41,23 @@ type Options struct {
 	FS vfs.FS
 	// CacheSize is Pebble's block cache size in bytes; zero means storage's default.
 	CacheSize int64
+
+	// Listen is the UDP address (host:port) to accept peers on over QUIC.
+	// Empty: accept no peers (the node may still dial out).
+	Listen string
+	// Peers are addresses to dial and keep connected, with backoff. Peers
+	// and the cloud node are the same kind of node; one connection carries
+	// sync both ways, so an edge behind NAT only needs to dial.
+	Peers []string
+	// TLS names the cluster CA and this node's certificate and key. It is
+	// required when Listen or Peers is set: peers authenticate each other
+	// against the CA (mutual TLS).
+	TLS TLSFiles
+}
+
+// TLSFiles are PEM file paths.
+type TLSFiles struct {
+	CA, Cert, Key string
 }
 
 func (o *Options) clone() *Options {

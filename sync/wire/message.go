@@ -1,0 +1,65 @@
+package wire
+
+import "github.com/shoal-db/shoal/crdt"
+
+// Version is the protocol version this build speaks. A peer with another
+// version is refused at HELLO.
+const Version = 1
+
+// Message is one protocol message: exactly one field is set.
+type Message struct {
+	Hello *Hello `cbor:"1,keyasint,omitempty"`
+	Batch *Batch `cbor:"2,keyasint,omitempty"`
+	Done  *Done  `cbor:"3,keyasint,omitempty"`
+	Push  *Push  `cbor:"4,keyasint,omitempty"`
+	Ack   *Ack   `cbor:"5,keyasint,omitempty"`
+}
+
+// Hello opens a session in each direction: who I am, what I have.
+type Hello struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint32
+	Replica crdt.ReplicaID
+	// VV is every dot the sender has durably applied. The receiver sends
+	// it, in catch-up, exactly the rows holding dots outside it.
+	VV *crdt.VersionVector
+}
+
+// Row is one row of one key, as stored.
+type Row struct {
+	_      struct{} `cbor:",toarray"`
+	Key    string
+	RowKey []byte // crdt.RowKey.Append
+	Row    crdt.Row
+}
+
+// Batch carries catch-up rows, read from one snapshot of the sender.
+type Batch struct {
+	_    struct{} `cbor:",toarray"`
+	Rows []Row
+}
+
+// Done ends a catch-up: every row of the sender's snapshot that the
+// receiver lacked has been sent. VV is the version vector read from that
+// same snapshot; the receiver may join it once the rows are synced.
+type Done struct {
+	_  struct{} `cbor:",toarray"`
+	VV *crdt.VersionVector
+}
+
+// Push carries one commit of the sender, live, in commit order. Pushes are
+// sent only after a Done in the same session, and every commit since that
+// catch-up's snapshot is pushed, so OwnCounter lets the receiver claim the
+// sender's own dots 1..OwnCounter (and nothing else beyond the rows' own
+// dots).
+type Push struct {
+	_          struct{} `cbor:",toarray"`
+	Rows       []Row
+	OwnCounter uint64
+}
+
+// Ack reports the receiver's durable version vector, periodically.
+type Ack struct {
+	_  struct{} `cbor:",toarray"`
+	VV *crdt.VersionVector
+}
