@@ -32,6 +32,12 @@ func (c *Commit) Apply() error {
 		return err
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
+		// The batch may still have reached the disk: never hand out this
+		// commit's dots again. The vector does not advance; at worst the
+		// own part has a hole until the next Open fills it. (A failed WAL
+		// write or sync does not get here: Pebble treats it as fatal and
+		// calls Logger.Fatalf, which panics.)
+		c.s.advance(nil, c.counter)
 		return err
 	}
 	c.s.advance(&c.vv, c.counter)

@@ -85,18 +85,22 @@ func (s *Store) VersionVector() *crdt.VersionVector {
 	return s.mu.vv.Clone()
 }
 
-// LastCounter returns the highest own dot counter durably used.
+// LastCounter returns the highest own dot counter durably used (or, after
+// an Apply that failed, possibly used: its dots are never minted again).
 func (s *Store) LastCounter() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.mu.lastCounter
 }
 
-// advance records a successfully applied commit in memory.
+// advance records an applied commit in memory: vv (nil after a failed
+// sync) joins the vector, and the counter moves to lastCounter.
 func (s *Store) advance(vv *crdt.VersionVector, lastCounter uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mu.vv.Join(vv)
+	if vv != nil {
+		s.mu.vv.Join(vv)
+	}
 	s.mu.lastCounter = max(s.mu.lastCounter, lastCounter)
 }
 
