@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"maps"
 	"math"
 	"testing"
 
@@ -61,7 +62,13 @@ func runHistory(t *rapid.T) *history {
 func (h *history) commit() {
 	c := h.s.NewCommit()
 	pending := map[rowID]crdt.Row{}
+	var sp *Savepoint
+	var saved map[rowID]crdt.Row
 	for range rapid.IntRange(1, 4).Draw(h.t, "ops") {
+		if rapid.IntRange(0, 3).Draw(h.t, "savepoint") == 0 {
+			p := c.Savepoint()
+			sp, saved = &p, maps.Clone(pending)
+		}
 		switch rapid.IntRange(0, 3).Draw(h.t, "op") {
 		case 0:
 			h.local(c, pending)
@@ -69,6 +76,18 @@ func (h *history) commit() {
 			h.remote(c, pending)
 		case 3:
 			h.pull()
+		}
+		if sp != nil && rapid.IntRange(0, 2).Draw(h.t, "rollback") == 0 {
+			c.RollbackTo(*sp)
+			pending = maps.Clone(saved)
+		}
+	}
+	if c.Len() != len(pending) {
+		h.t.Fatalf("commit changes %d rows, model %d", c.Len(), len(pending))
+	}
+	for _, ch := range c.Changes() {
+		if want := pending[rowID{ch.Key, ch.RowKey}]; !rowsEqual(ch.Row, want) {
+			h.t.Fatalf("change %q %v = %v, want %v", ch.Key, ch.RowKey, ch.Row, want)
 		}
 	}
 	if rapid.IntRange(0, 9).Draw(h.t, "drop") == 0 {
