@@ -8,8 +8,8 @@ import (
 )
 
 // rowsEqual reports whether two rows hold the same state. It compares
-// fields rather than encoded bytes, because the CBOR encoding tells a nil
-// slice (null) from an empty one ([]) and Join does not normalise them.
+// fields rather than encoded bytes: no allocation, and a nil slice equals
+// an empty one (Join and decoding need not agree on which they return).
 func rowsEqual(a, b crdt.Row) bool {
 	return a.Kind == b.Kind &&
 		slices.Equal(a.Context, b.Context) &&
