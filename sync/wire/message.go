@@ -6,8 +6,13 @@ import "github.com/shoal-db/shoal/crdt"
 // version is refused at HELLO.
 const Version = 1
 
-// Message is one protocol message: exactly one field is set.
+// Message is one protocol message: exactly one body field is set. Seq
+// numbers the messages of one direction of one session from 1; a receiver
+// that sees a gap, a repeat or a reordering aborts the session, because a
+// Done or a Push that overtakes a lost Batch or Push would let it claim dots
+// whose rows it never got.
 type Message struct {
+	Seq   uint64 `cbor:"0,keyasint"`
 	Hello *Hello `cbor:"1,keyasint,omitempty"`
 	Batch *Batch `cbor:"2,keyasint,omitempty"`
 	Done  *Done  `cbor:"3,keyasint,omitempty"`
