@@ -46,7 +46,7 @@ func writeNotes(w io.Writer, cfg Config, res Result) {
 		fmt.Fprintf(w, "  load %d keys: shoal %v (synced batches of %d puts), pebble %v (unsynced batches, then Flush)\n",
 			cfg.GetKeys, res.Shoal.Load.Round(time.Millisecond), cfg.LoadBatch, res.Pebble.Load.Round(time.Millisecond))
 	}
-	fmt.Fprintf(w, "  ops: shoal %d, pebble %d; shoal values read back and checked: %d\n", res.Shoal.Ops, res.Pebble.Ops, res.Shoal.Verified)
+	fmt.Fprintf(w, "  ops: shoal %d, pebble %d; afterwards, shoal: %d %s\n", res.Shoal.Ops, res.Pebble.Ops, res.Shoal.Verified, res.Checked)
 }
 
 // latency prints d with three significant figures in a readable unit.

@@ -15,8 +15,10 @@ type Result struct {
 	Workers  int    `json:"workers"`
 	ShoalOp  string `json:"shoal_op"`
 	PebbleOp string `json:"pebble_op"`
-	Shoal    Side   `json:"shoal"`
-	Pebble   Side   `json:"pebble"`
+	// Checked says what Shoal.Verified counts.
+	Checked string `json:"checked"`
+	Shoal   Side   `json:"shoal"`
+	Pebble  Side   `json:"pebble"`
 	// Ratio is Shoal's ops/s over Pebble's: 1 means no overhead.
 	Ratio float64 `json:"ratio"`
 }
@@ -50,7 +52,8 @@ func Run(cfg Config, progress io.Writer) ([]Result, error) {
 // in alternating rounds, then reads back what Shoal stored.
 func runWorkload(cfg Config, wl workload) (r Result, err error) {
 	r = Result{Workload: wl.name, Workers: wl.workers(cfg),
-		ShoalOp: wl.describe(wl.shoalOp, cfg), PebbleOp: wl.describe(wl.pebbleOp, cfg)}
+		ShoalOp: wl.describe(wl.shoalOp, cfg), PebbleOp: wl.describe(wl.pebbleOp, cfg),
+		Checked: wl.checked}
 	peb, err := start(cfg, "pebble", r.Workers, pebbleOpener(cfg, wl))
 	if err != nil {
 		return r, err

@@ -28,6 +28,7 @@ type workload struct {
 	pebbleOp string // what one baseline op is
 	workers  func(Config) int
 	keys     func(Config) int // keys the ops spread over; nil: each op a new key
+	checked  string           // what verify counts, for the notes
 	shoal    func(db *node.DB, cfg Config, workers int) (phase, error)
 	pebble   func(db *pebble.DB, cfg Config, workers int) (phase, error)
 }
@@ -41,6 +42,7 @@ func setKeys(c Config) int { return c.SetKeys }
 func workloads() []workload {
 	return []workload{{
 		name:     "put-serial",
+		checked:  "registers read back and compared",
 		shoalOp:  "Put 16B key, 100B value",
 		pebbleOp: "Set 16B key, 100B value, Sync",
 		workers:  one,
@@ -48,6 +50,7 @@ func workloads() []workload {
 		pebble:   pebblePuts,
 	}, {
 		name:     "put-concurrent",
+		checked:  "registers read back and compared",
 		shoalOp:  "Put 16B key, 100B value",
 		pebbleOp: "Set 16B key, 100B value, Sync",
 		workers:  writers,
@@ -55,6 +58,7 @@ func workloads() []workload {
 		pebble:   pebblePuts,
 	}, {
 		name:     "get",
+		checked:  "registers read back and compared",
 		shoalOp:  "Get of a random key of %d loaded",
 		pebbleOp: "Get of a random key of %d loaded",
 		workers:  readers,
@@ -63,6 +67,7 @@ func workloads() []workload {
 		pebble:   pebbleGets,
 	}, {
 		name:     "increment",
+		checked:  "counters read; their sum matched the increments",
 		shoalOp:  "Increment one of %d counters by 1",
 		pebbleOp: "blind Set of an 8B value to one of %d keys, Sync (no read-modify-write)",
 		workers:  writers,
@@ -71,6 +76,7 @@ func workloads() []workload {
 		pebble:   pebbleCounters,
 	}, {
 		name:     "setadd",
+		checked:  "set members read; every add was there",
 		shoalOp:  "SetAdd of a new member to one of %d sets",
 		pebbleOp: "Set of key set+member, empty value, Sync",
 		workers:  writers,
