@@ -12,7 +12,9 @@ import (
 )
 
 // frameOf returns the frame bytes of body.
-func frameOf(body []byte) []byte { return append(binary.AppendUvarint(nil, uint64(len(body))), body...) }
+func frameOf(body []byte) []byte {
+	return append(binary.AppendUvarint(nil, uint64(len(body))), body...)
+}
 
 func TestFramesRoundTrip(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {

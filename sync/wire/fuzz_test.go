@@ -46,8 +46,8 @@ func readerSeeds(t fataler) [][]byte {
 	hello := frameOf(mustEncode(t, exampleMessages()[0]))
 	return [][]byte{
 		all,
-		all[:len(all)-3],                                   // truncated body
-		append(bytes.Clone(hello), 0xff, 0xff, 0xff, 0xff), // truncated prefix
+		all[:len(all)-3], // truncated body
+		append(bytes.Clone(hello), 0xff, 0xff, 0xff, 0xff),                                     // truncated prefix
 		append(bytes.Clone(hello), 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01), // 1<<63
 		append(bytes.Clone(hello), frameOf([]byte{0xa2, 0x05, 0x81, 0x80, 0x05, 0x81, 0x80})...),
 		{0x81, 0x00},
