@@ -1,0 +1,180 @@
+package protocol
+
+import (
+	"github.com/shoal-db/shoal/crdt"
+	"github.com/shoal-db/shoal/sync/wire"
+)
+
+// DefaultMaxQueueBytes bounds the commits an Outbound holds for a peer that
+// is catching up or slow. Past it the queue is dropped and the peer gets a
+// fresh catch-up instead, so a slow peer costs a rescan, never unbounded
+// memory, and never slows writers.
+const DefaultMaxQueueBytes = 32 << 20
+
+// Action is what an Outbound asks its caller to do next.
+type Action int
+
+const (
+	// Wait: nothing to do until a message, a commit or a tick arrives.
+	Wait Action = iota
+	// Scan: call Begin, then scan a snapshot for every row holding a dot
+	// outside Against(), send the rows with Batch, then call Done with the
+	// snapshot's version vector.
+	Scan
+	// Push: call NextPush and send what it returns.
+	Push
+)
+
+type outState int
+
+const (
+	awaitingHello outState = iota
+	needScan
+	scanning
+	live
+)
+
+// Outbound is the sending half of a session. Not safe for concurrent use.
+type Outbound struct {
+	self, peer crdt.ReplicaID
+	maxQueue   int
+	state      outState
+	known      *crdt.VersionVector // what the peer has: its Hello, its Acks
+	queue      []Commit
+	queueBytes int
+	overflow   bool   // commits were dropped: another scan is due after Done
+	seq        uint64 // sequence number of the last message built
+	lastOwn    uint64 // own counter of the latest commit pushed
+	ackSent    *crdt.VersionVector
+}
+
+// NewOutbound returns the sending half of a session from self to peer.
+// maxQueueBytes <= 0 means DefaultMaxQueueBytes.
+func NewOutbound(self, peer crdt.ReplicaID, maxQueueBytes int) *Outbound {
+	if maxQueueBytes <= 0 {
+		maxQueueBytes = DefaultMaxQueueBytes
+	}
+	return &Outbound{self: self, peer: peer, maxQueue: maxQueueBytes, known: &crdt.VersionVector{}}
+}
+
+// Hello builds our Hello, the session's first message.
+func (o *Outbound) Hello(vv *crdt.VersionVector) *wire.Message {
+	return o.stamp(&wire.Message{Hello: &wire.Hello{Version: wire.Version, Replica: o.self, VV: vv}})
+}
+
+// PeerHello records the peer's Hello: what it has. The catch-up starts.
+func (o *Outbound) PeerHello(vv *crdt.VersionVector) {
+	o.known.Join(vv)
+	o.state = needScan
+}
+
+// Acked records that the peer has durably applied vv.
+func (o *Outbound) Acked(vv *crdt.VersionVector) { o.known.Join(vv) }
+
+// Known returns what the peer is known to have.
+func (o *Outbound) Known() *crdt.VersionVector { return o.known.Clone() }
+
+// Next says what the caller should do.
+func (o *Outbound) Next() Action {
+	switch {
+	case o.state == needScan:
+		return Scan
+	case o.state == live && len(o.queue) > 0:
+		return Push
+	}
+	return Wait
+}
+
+// Against returns the version vector to scan against: what the peer has.
+func (o *Outbound) Against() *crdt.VersionVector { return o.known.Clone() }
+
+// Begin starts a catch-up. The caller takes its snapshot after Begin: every
+// commit published before Begin is in the snapshot and is dropped from the
+// queue; every commit published after it is queued and pushed after Done,
+// whether or not the snapshot holds it.
+func (o *Outbound) Begin() {
+	o.state = scanning
+	o.queue, o.queueBytes, o.overflow = nil, 0, false
+}
+
+// Batch builds a catch-up message of rows read from the snapshot.
+func (o *Outbound) Batch(rows []wire.Row) *wire.Message {
+	return o.stamp(&wire.Message{Batch: &wire.Batch{Rows: rows}})
+}
+
+// Done ends the catch-up with the snapshot's version vector. If commits
+// were dropped meanwhile, the next action is another Scan; else pushing.
+func (o *Outbound) Done(snapshot *crdt.VersionVector) *wire.Message {
+	o.state = live
+	if o.overflow {
+		o.state = needScan
+	}
+	o.lastOwn = max(o.lastOwn, snapshot.Base(o.self))
+	return o.stamp(&wire.Message{Done: &wire.Done{VV: snapshot}})
+}
+
+// Publish hands the Outbound a commit of the local node, in commit order.
+// Before the peer's Hello, commits are not queued: the catch-up will find
+// them. Past the queue bound, the queue is dropped for a later rescan.
+func (o *Outbound) Publish(c Commit) {
+	if o.state == awaitingHello || o.state == needScan || o.overflow {
+		return
+	}
+	if o.queueBytes+c.Size > o.maxQueue {
+		o.queue, o.queueBytes, o.overflow = nil, 0, true
+		if o.state == live {
+			o.state = needScan
+		}
+		return
+	}
+	o.queue = append(o.queue, c)
+	o.queueBytes += c.Size
+}
+
+// NextPush returns the Push for the oldest queued commit, or nil when all
+// its rows are ones the peer has or sent us (there is nothing to say: the
+// next Push claims our dots up to its own counter anyway).
+func (o *Outbound) NextPush() *wire.Message {
+	if o.state != live || len(o.queue) == 0 {
+		return nil
+	}
+	c := o.queue[0]
+	o.queue = o.queue[1:]
+	o.queueBytes -= c.Size
+	var rows []wire.Row
+	for _, r := range c.Rows {
+		if c.Source != o.peer && !covered(o.known, r) {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	o.lastOwn = max(o.lastOwn, c.OwnCounter)
+	return o.stamp(&wire.Message{Push: &wire.Push{Rows: rows, OwnCounter: o.lastOwn}})
+}
+
+// Ack builds an Ack of our durable version vector, or nil if the peer was
+// already told exactly that.
+func (o *Outbound) Ack(vv *crdt.VersionVector) *wire.Message {
+	if o.ackSent != nil && o.ackSent.Equal(vv) {
+		return nil
+	}
+	o.ackSent = vv.Clone()
+	return o.stamp(&wire.Message{Ack: &wire.Ack{VV: vv}})
+}
+
+// Lag returns how many of our own dots up to ownCounter the peer has not
+// acknowledged.
+func (o *Outbound) Lag(ownCounter uint64) uint64 {
+	if b := o.known.Base(o.self); b < ownCounter {
+		return ownCounter - b
+	}
+	return 0
+}
+
+func (o *Outbound) stamp(m *wire.Message) *wire.Message {
+	o.seq++
+	m.Seq = o.seq
+	return m
+}

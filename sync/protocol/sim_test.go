@@ -1,0 +1,356 @@
+package protocol
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"slices"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/shoal-db/shoal/crdt"
+	"github.com/shoal-db/shoal/storage"
+	"github.com/shoal-db/shoal/sync/wire"
+)
+
+// The simulation drives the protocol core the way package node does, but
+// step by step and without goroutines: every node is a real storage.Store
+// on an in-memory file system; a link is one direction of a session (the
+// sender's Outbound, the receiver's Inbound, and the messages in flight);
+// the test decides when each message is delivered, and when links break
+// and nodes restart. After every step it checks the invariants of
+// sync-scenarios.md.
+
+// sim is a cluster of simulated nodes and the dots minted in it.
+type sim struct {
+	t      testing.TB
+	nodes  []*simNode
+	links  map[[2]int]*link
+	deltas map[crdt.Dot]mintedDelta // every dot ever minted, with its delta
+	clock  int64
+	sent   int // rows sent by Batch and Push, for "a second round sends nothing"
+	// duringScan, if set, runs once inside the next scan, after its
+	// snapshot is taken: a write that races a catch-up.
+	duringScan func()
+}
+
+type mintedDelta struct {
+	key   string
+	rk    crdt.RowKey
+	delta crdt.Row
+}
+
+type simNode struct {
+	idx   int
+	id    crdt.ReplicaID
+	fs    vfs.FS
+	store *storage.Store
+	outs  map[int]*Outbound // by receiver index
+	ins   map[int]*Inbound  // by sender index
+}
+
+// link is one direction of a session, from sender to receiver.
+type link struct {
+	from, to int
+	queue    []*wire.Message // sent, not yet delivered
+}
+
+func newSim(t testing.TB, n int) *sim {
+	s := &sim{t: t, links: map[[2]int]*link{}, deltas: map[crdt.Dot]mintedDelta{}, clock: 1e18}
+	for i := range n {
+		nd := &simNode{idx: i, fs: vfs.NewMem()}
+		s.nodes = append(s.nodes, nd)
+		s.open(nd)
+	}
+	return s
+}
+
+func (s *sim) open(nd *simNode) {
+	st, err := storage.Open("n", &storage.Options{FS: nd.fs, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		s.t.Fatalf("open n%d: %v", nd.idx, err)
+	}
+	nd.store, nd.id = st, st.ReplicaID()
+	nd.outs, nd.ins = map[int]*Outbound{}, map[int]*Inbound{}
+}
+
+// restart closes and reopens a node; its links break.
+func (s *sim) restart(i int) {
+	for k := range s.links {
+		if k[0] == i || k[1] == i {
+			s.breakLink(k[0], k[1])
+		}
+	}
+	nd := s.nodes[i]
+	if err := nd.store.Close(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.open(nd)
+}
+
+func (s *sim) close() {
+	for _, nd := range s.nodes {
+		nd.store.Close()
+	}
+}
+
+// write applies one local mutation at node i and publishes its commit.
+func (s *sim) write(i int, key string, rk crdt.RowKey, op string, value string) {
+	nd := s.nodes[i]
+	c := nd.store.NewCommit()
+	row, err := c.Row(key, rk)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if op == "remove" && !row.Live() {
+		return
+	}
+	d := c.NextDot()
+	s.clock += 1000
+	ts := crdt.Timestamp{Wall: s.clock}
+	var delta crdt.Row
+	switch op {
+	case "remove":
+		delta = row.Remove(rk.Kind, d)
+	case "inc":
+		delta = row.Increment(d, ts, 1)
+	default:
+		delta = row.Write(rk.Kind, d, ts, []byte(value))
+	}
+	if _, err := c.Merge(key, rk, delta); err != nil {
+		s.t.Fatal(err)
+	}
+	s.deltas[d] = mintedDelta{key, rk, delta}
+	s.apply(nd, c, 0)
+}
+
+// apply commits c at nd and publishes it to nd's outbound links.
+func (s *sim) apply(nd *simNode, c *storage.Commit, source crdt.ReplicaID) {
+	changes := c.Changes()
+	if err := c.Apply(); err != nil {
+		s.t.Fatal(err)
+	}
+	commit := Commit{OwnCounter: nd.store.LastCounter(), Source: source}
+	for _, ch := range changes {
+		commit.Rows = append(commit.Rows, wire.Row{Key: ch.Key, RowKey: ch.RowKey.Append(nil), Row: ch.Row})
+		commit.Size += 100
+	}
+	for _, out := range nd.outs {
+		out.Publish(commit)
+	}
+}
+
+// connect opens the link from -> to: the receiver's Hello reaches the
+// sender at once (it is what the receiver has durably now), and the
+// sender's Hello is queued for the receiver.
+func (s *sim) connect(from, to int) {
+	if s.links[[2]int{from, to}] != nil {
+		return
+	}
+	a, b := s.nodes[from], s.nodes[to]
+	out := NewOutbound(a.id, b.id, 8*100)
+	l := &link{from: from, to: to}
+	l.queue = append(l.queue, out.Hello(a.store.VersionVector()))
+	out.PeerHello(b.store.VersionVector())
+	a.outs[to], b.ins[from] = out, NewInbound(b.id)
+	s.links[[2]int{from, to}] = l
+}
+
+func (s *sim) breakLink(from, to int) {
+	delete(s.links, [2]int{from, to})
+	delete(s.nodes[from].outs, to)
+	delete(s.nodes[to].ins, from)
+}
+
+// send lets the sender of a link do its next action: a whole catch-up
+// scan (its messages are queued, not delivered) or one push.
+func (s *sim) send(from, to int) {
+	l, out := s.links[[2]int{from, to}], s.nodes[from].outs[to]
+	if l == nil {
+		return
+	}
+	switch out.Next() {
+	case Scan:
+		out.Begin()
+		var rows []wire.Row
+		vv, err := s.nodes[from].store.Missing(out.Against(), func(ch storage.Change) error {
+			if f := s.duringScan; f != nil {
+				s.duringScan = nil
+				f()
+			}
+			rows = append(rows, wire.Row{Key: ch.Key, RowKey: ch.RowKey.Append(nil), Row: ch.Row})
+			if len(rows) == 2 { // small batches, so that breaks fall between them
+				l.queue = append(l.queue, out.Batch(rows))
+				s.sent += len(rows)
+				rows = nil
+			}
+			return nil
+		})
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if len(rows) > 0 {
+			l.queue = append(l.queue, out.Batch(rows))
+			s.sent += len(rows)
+		}
+		l.queue = append(l.queue, out.Done(vv))
+	case Push:
+		if m := out.NextPush(); m != nil {
+			l.queue = append(l.queue, m)
+			s.sent += len(m.Push.Rows)
+		}
+	}
+}
+
+// deliver hands up to n queued messages of a link to its receiver, which
+// applies each in one synced commit, then publishes it (relaying).
+func (s *sim) deliver(from, to, n int) {
+	l := s.links[[2]int{from, to}]
+	for ; l != nil && n > 0 && len(l.queue) > 0; n-- {
+		m := l.queue[0]
+		l.queue = l.queue[1:]
+		s.receive(from, to, m)
+		l = s.links[[2]int{from, to}]
+	}
+}
+
+func (s *sim) receive(from, to int, m *wire.Message) {
+	nd := s.nodes[to]
+	step, err := nd.ins[from].Step(m)
+	if err != nil {
+		s.t.Logf("n%d<-n%d: %v; session aborted", to, from, err)
+		s.breakLink(from, to)
+		return
+	}
+	c := nd.store.NewCommit()
+	for _, r := range step.Rows {
+		rk, err := crdt.ParseRowKey(r.RowKey)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if _, err := c.Merge(r.Key, rk, r.Row); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	if step.Claim != nil {
+		c.JoinVersionVector(step.Claim)
+	}
+	s.apply(nd, c, s.nodes[from].id)
+	s.check()
+}
+
+// ack tells the sender of a link what the receiver has durably.
+func (s *sim) ack(from, to int) {
+	if out := s.nodes[from].outs[to]; out != nil {
+		out.Acked(s.nodes[to].store.VersionVector())
+	}
+}
+
+// catchUp runs a complete catch-up from -> to on a fresh link.
+func (s *sim) catchUp(from, to int) {
+	s.breakLink(from, to)
+	s.connect(from, to)
+	s.send(from, to)
+	s.deliver(from, to, 1<<30)
+	s.breakLink(from, to)
+}
+
+// check asserts, at every node, that the version vector covers no dot whose
+// effect the node lacks, and that the dot index matches the rows.
+func (s *sim) check() {
+	s.t.Helper()
+	for _, nd := range s.nodes {
+		vv := nd.store.VersionVector()
+		for d, md := range s.deltas {
+			if !vv.Contains(d) {
+				continue
+			}
+			row, err := nd.store.Row(md.key, md.rk)
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			if !rowHas(row, md.delta) {
+				s.t.Fatalf("n%d claims dot %s of %q but lacks its effect (row %+v)", nd.idx, d, md.key, row)
+			}
+		}
+		if err := nd.store.CheckConsistency(); err != nil {
+			s.t.Fatalf("n%d: %v", nd.idx, err)
+		}
+	}
+}
+
+// rowHas reports whether row already holds the effect of delta.
+func rowHas(row, delta crdt.Row) bool {
+	a, _ := crdt.EncodeRow(crdt.Join(row, delta))
+	b, _ := crdt.EncodeRow(row)
+	return bytes.Equal(a, b)
+}
+
+// converge runs rounds of complete pairwise catch-ups until nothing is
+// sent, then checks every node holds the join of every delta minted and the
+// same version vector.
+func (s *sim) converge() {
+	s.t.Helper()
+	for round := 0; ; round++ {
+		before := s.sent
+		for i := range s.nodes {
+			for j := range s.nodes {
+				if i != j {
+					s.catchUp(i, j)
+				}
+			}
+		}
+		if s.sent == before {
+			break
+		}
+		if round > len(s.nodes)+2 {
+			s.t.Fatalf("still sending rows after %d rounds of complete catch-ups", round)
+		}
+	}
+	want := s.expected()
+	for _, nd := range s.nodes {
+		if got := s.dump(nd); got != want {
+			s.t.Fatalf("n%d state differs from the join of all deltas:\n got %s\nwant %s", nd.idx, got, want)
+		}
+		if !nd.store.VersionVector().Equal(s.nodes[0].store.VersionVector()) {
+			s.t.Fatalf("version vectors differ: n%d %s, n0 %s", nd.idx, nd.store.VersionVector(), s.nodes[0].store.VersionVector())
+		}
+	}
+}
+
+// expected joins every delta minted anywhere: what each node must hold.
+func (s *sim) expected() string {
+	objs := map[string]crdt.Object{}
+	for _, md := range s.deltas {
+		if objs[md.key] == nil {
+			objs[md.key] = crdt.Object{}
+		}
+		objs[md.key][md.rk] = crdt.Join(objs[md.key][md.rk], md.delta)
+	}
+	return dumpObjects(objs)
+}
+
+func (s *sim) dump(nd *simNode) string {
+	objs := map[string]crdt.Object{}
+	for ko, err := range nd.store.Scan(storage.ScanOptions{}) {
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		objs[ko.Key] = ko.Object
+	}
+	return dumpObjects(objs)
+}
+
+func dumpObjects(objs map[string]crdt.Object) string {
+	var keys []string
+	for k := range objs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b bytes.Buffer
+	for _, k := range keys {
+		enc, _ := crdt.EncodeObject(objs[k])
+		fmt.Fprintf(&b, "%s=%x;", k, enc)
+	}
+	return b.String()
+}
