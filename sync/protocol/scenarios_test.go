@@ -57,7 +57,7 @@ func TestScenarioLiveStartsAtSnapshot(t *testing.T) {
 	s.write(1, "r0", reg, "put", "x") // so that the scan calls back
 	s.connect(1, 0)
 	s.duringScan = func() { s.write(1, "r1", reg, "put", "during") }
-	s.send(1, 0)   // snapshot, r1 written, Done
+	s.send(1, 0) // snapshot, r1 written, Done
 	s.write(1, "r2", reg, "put", "after")
 	for range 3 {
 		s.send(1, 0) // pushes r1 then r2
