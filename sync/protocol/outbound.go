@@ -143,8 +143,8 @@ func (o *Outbound) NextPush() *wire.Message {
 	o.queueBytes -= c.Size
 	var rows []wire.Row
 	for _, r := range c.Rows {
-		if c.Source != o.peer && !covered(o.known, r) {
-			rows = append(rows, r)
+		if r.Source != o.peer && !covered(o.known, r.Row) {
+			rows = append(rows, r.Row)
 		}
 	}
 	if len(rows) == 0 {

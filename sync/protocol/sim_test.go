@@ -130,9 +130,10 @@ func (s *sim) apply(nd *simNode, c *storage.Commit, source crdt.ReplicaID) {
 	if err := c.Apply(); err != nil {
 		s.t.Fatal(err)
 	}
-	commit := Commit{OwnCounter: nd.store.LastCounter(), Source: source}
+	commit := Commit{OwnCounter: nd.store.LastCounter()}
 	for _, ch := range changes {
-		commit.Rows = append(commit.Rows, wire.Row{Key: ch.Key, RowKey: ch.RowKey.Append(nil), Row: ch.Row})
+		row := wire.Row{Key: ch.Key, RowKey: ch.RowKey.Append(nil), Row: ch.Row}
+		commit.Rows = append(commit.Rows, CommitRow{Row: row, Source: source})
 		commit.Size += 100
 	}
 	for _, out := range nd.outs {
