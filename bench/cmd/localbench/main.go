@@ -1,10 +1,3 @@
-// Command localbench measures Shoal against raw Pebble on this machine and
-// prints a table of ops/s, latencies and the ratio shoal/pebble for each
-// workload. See package bench for what is measured and how.
-//
-//	go run ./bench/cmd/localbench            # about 3 minutes on 2 cores
-//	go run ./bench/cmd/localbench -quick     # seconds: a smoke test for CI
-//	go run ./bench/cmd/localbench -only put -duration 10s -json out.json
 package main
 
 import (
