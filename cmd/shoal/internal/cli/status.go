@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/shoal-db/shoal/cmd/shoal/internal/client"
+	"github.com/spf13/cobra"
+)
+
+func statusCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "status", Short: "Print the node's id, peers and storage figures", Args: cobra.NoArgs}
+	out := addOutput(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		return withClient(cmd, func(c *client.Client) error {
+			st, err := c.Status(cmd.Context())
+			return print(cmd, out, err, st, func() {
+				w := cmd.OutOrStdout()
+				fmt.Fprintf(w, "node %s\nlast dot %d\nversion vector %s\n", st.NodeID, st.LastDot, st.VersionVector)
+				if len(st.Peers) == 0 {
+					fmt.Fprintln(w, "no peers")
+					return
+				}
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "PEER\tADDR\tCONNECTED\tLAST SEEN\tLAG")
+				for _, p := range st.Peers {
+					fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%d\n", p.ID, p.Addr, p.Connected, p.LastSeen, p.Lag)
+				}
+				tw.Flush()
+			})
+		})
+	}
+	return cmd
+}

@@ -1,0 +1,78 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+)
+
+// Status is the answer of GET /v1/status.
+type Status struct {
+	NodeID        string       `json:"node_id"`
+	Peers         []PeerStatus `json:"peers"`
+	LastDot       uint64       `json:"last_dot"`
+	VersionVector string       `json:"version_vector"`
+	// WatchCursor is a string: cursors exceed the 2^53 that JSON numbers
+	// keep exactly in most clients.
+	WatchCursor string `json:"watch_cursor"`
+}
+
+// PeerStatus is one peer as this node sees it. LastSeen is RFC 3339, empty
+// if the peer was never reached; Lag counts this node's dots the peer has
+// not acknowledged.
+type PeerStatus struct {
+	ID            string `json:"id"`
+	Addr          string `json:"addr"`
+	Connected     bool   `json:"connected"`
+	LastSeen      string `json:"last_seen"`
+	Lag           uint64 `json:"lag"`
+	BytesSent     uint64 `json:"bytes_sent"`
+	BytesReceived uint64 `json:"bytes_received"`
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	st, err := s.db.Status()
+	if err != nil {
+		s.nodeError(w, r, err)
+		return
+	}
+	out := Status{
+		NodeID:        st.NodeID,
+		Peers:         []PeerStatus{},
+		LastDot:       st.LastDot,
+		VersionVector: st.VersionVector,
+		WatchCursor:   formatCursor(st.WatchCursor),
+	}
+	for _, p := range st.Peers {
+		out.Peers = append(out.Peers, PeerStatus{
+			ID: p.ID, Addr: p.Addr, Connected: p.Connected, LastSeen: unixNanoString(p.LastSeen),
+			Lag: p.Lag, BytesSent: p.BytesSent, BytesReceived: p.BytesRecv,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func unixNanoString(ns int64) string {
+	if ns == 0 {
+		return ""
+	}
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}
+
+// livez answers 200 while the process serves HTTP at all.
+func (s *Server) livez(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
+}
+
+// readyz answers 200 while the DB is open and the server is not shutting
+// down, so that a load balancer stops sending before requests would fail.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if !s.ready.Load() {
+		writeError(w, http.StatusServiceUnavailable, "shutting down")
+		return
+	}
+	if _, err := s.db.Status(); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "node not available: %v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
