@@ -30,12 +30,15 @@ type DB struct {
 	}
 
 	clock crdt.Clock // owned by the writer goroutine
+	repl  replication
 }
 
-// request is one caller's writes, applied atomically.
+// request is one caller's writes, or one message's rows from a peer,
+// applied atomically.
 type request struct {
-	ops  []op
-	done chan error // buffered: the writer never blocks on a caller
+	ops    []op
+	remote *remoteApply
+	done   chan error // buffered: the writer never blocks on a caller
 }
 
 // Open opens (creating if needed) the store in dir. A nil opts gives the
@@ -59,6 +62,10 @@ func Open(dir string, opts *Options) (*DB, error) {
 		writerDone: make(chan struct{}),
 	}
 	go db.runWriter()
+	if err := db.startReplication(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	db.log.Info("shoal: opened", "dir", dir, "last_dot", st.LastCounter())
 	return db, nil
 }
@@ -75,6 +82,7 @@ func (db *DB) Close() error {
 	db.mu.closed = true
 	db.mu.Unlock()
 
+	db.stopReplication() // sessions may wait on the writer: stop them first
 	close(db.quit)
 	<-db.writerDone
 	db.mu.readers.Wait()
@@ -104,13 +112,16 @@ func (db *DB) beginRead() (func(), error) {
 // failed. If ctx ends first the outcome is unknown: the write may still
 // commit.
 func (db *DB) submit(ctx context.Context, ops []op) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if db.isClosed() {
 		return ErrClosed
 	}
-	r := &request{ops: ops, done: make(chan error, 1)}
+	return db.submitRequest(ctx, &request{ops: ops, done: make(chan error, 1)})
+}
+
+func (db *DB) submitRequest(ctx context.Context, r *request) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case db.reqs <- r:
 	case <-db.writerDone:

@@ -60,17 +60,18 @@ func (o op) rowKey(self crdt.ReplicaID) crdt.RowKey {
 // applyOp checks the key's type, mints one dot and merges the op's delta.
 // A remove of a row that holds nothing mints no dot: there is nothing it
 // could supersede.
-func (db *DB) applyOp(c *storage.Commit, o op, now int64) error {
-	if err := db.checkType(c, o); err != nil {
-		return err
-	}
+func (db *DB) applyOp(c *storage.Commit, o op, now int64) (rowRef, error) {
 	rk := o.rowKey(db.store.ReplicaID())
+	ref := rowRef{o.key, rk}
+	if err := db.checkType(c, o); err != nil {
+		return ref, err
+	}
 	row, err := c.Row(o.key, rk)
 	if err != nil {
-		return err
+		return ref, err
 	}
 	if o.removes() && !row.Live() {
-		return nil
+		return ref, nil
 	}
 	dot := c.NextDot()
 	var delta crdt.Row
@@ -83,7 +84,7 @@ func (db *DB) applyOp(c *storage.Commit, o op, now int64) error {
 		delta = row.Write(rk.Kind, dot, db.clock.Now(now), o.value)
 	}
 	_, err = c.Merge(o.key, rk, delta)
-	return err
+	return ref, err
 }
 
 // checkType refuses an op whose type differs from the key's current type.

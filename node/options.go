@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -53,6 +54,19 @@ type Options struct {
 	// required when Listen or Peers is set: peers authenticate each other
 	// against the CA (mutual TLS).
 	TLS TLSFiles
+	// Transport replaces QUIC, for tests (an in-memory network) or other
+	// carriers. Nil means QUIC with TLS.
+	Transport Transport
+	// SyncAckInterval is how often a node tells each peer what it has
+	// applied. Zero means 250ms.
+	SyncAckInterval time.Duration
+	// SyncQueueBytes bounds the commits held for one peer that is catching
+	// up or slow; past it the peer gets a fresh catch-up instead. Zero
+	// means protocol.DefaultMaxQueueBytes.
+	SyncQueueBytes int
+	// SyncBackoffMin and SyncBackoffMax bound the wait between redials of
+	// a peer that is down. Zero means 100ms and 10s.
+	SyncBackoffMin, SyncBackoffMax time.Duration
 }
 
 // TLSFiles are PEM file paths.
@@ -65,6 +79,7 @@ func (o *Options) clone() *Options {
 		return &Options{}
 	}
 	c := *o
+	c.Peers = slices.Clone(o.Peers)
 	return &c
 }
 
@@ -84,6 +99,15 @@ func (o *Options) ensureDefaults() *Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.SyncAckInterval == 0 {
+		o.SyncAckInterval = 250 * time.Millisecond
+	}
+	if o.SyncBackoffMin == 0 {
+		o.SyncBackoffMin = 100 * time.Millisecond
+	}
+	if o.SyncBackoffMax == 0 {
+		o.SyncBackoffMax = 10 * time.Second
+	}
 	return o
 }
 
@@ -93,6 +117,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("shoal: MaxValueSize %d is negative", o.MaxValueSize)
 	case o.WatchEvents < 0 || o.WatchBytes < 0:
 		return fmt.Errorf("shoal: negative watch bounds")
+	case o.SyncAckInterval < 0 || o.SyncBackoffMin < 0 || o.SyncBackoffMax < o.SyncBackoffMin || o.SyncQueueBytes < 0:
+		return fmt.Errorf("shoal: negative or inverted sync settings")
 	case o.CacheSize < 0:
 		return fmt.Errorf("shoal: CacheSize %d is negative", o.CacheSize)
 	}

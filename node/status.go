@@ -33,6 +33,7 @@ func (db *DB) Status() (Status, error) {
 	defer done()
 	return Status{
 		NodeID:        db.ID(),
+		Peers:         db.peerStatuses(),
 		LastDot:       db.store.LastCounter(),
 		VersionVector: db.store.VersionVector().String(),
 		WatchCursor:   db.hub.head(),

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/shoal-db/shoal/crdt"
 	"github.com/shoal-db/shoal/storage"
 )
 
@@ -30,12 +31,12 @@ func (db *DB) runWriter() {
 // DefaultMaxBatchWrites writes, without blocking.
 func (db *DB) gather(first *request) []*request {
 	group := []*request{first}
-	n := len(first.ops)
+	n := first.size()
 	for n < DefaultMaxBatchWrites {
 		select {
 		case r := <-db.reqs:
 			group = append(group, r)
-			n += len(r.ops)
+			n += r.size()
 		default:
 			return group
 		}
@@ -43,23 +44,37 @@ func (db *DB) gather(first *request) []*request {
 	return group
 }
 
+func (r *request) size() int {
+	if r.remote != nil {
+		return len(r.remote.rows)
+	}
+	return len(r.ops)
+}
+
+// rowRef names one row of one key.
+type rowRef struct {
+	key string
+	rk  crdt.RowKey
+}
+
 // commitGroup applies each request to one storage commit and syncs it. A
-// request that fails (a wrong type, say) is rolled back alone; the others
-// still commit. Every request gets its answer after the sync.
+// request that fails (a wrong type, a bad row from a peer) is rolled back
+// alone; the others still commit. Every request gets its answer after the
+// sync, and the commit then goes to the watchers and to every peer session.
 func (db *DB) commitGroup(group []*request) {
 	c := db.store.NewCommit()
 	now := db.opts.Now().UnixNano()
+	sources := map[rowRef]crdt.ReplicaID{}
 	applied := group[:0:0]
 	for _, r := range group {
-		sp := c.Savepoint()
-		if err := db.applyOps(c, r.ops, now); err != nil {
-			c.RollbackTo(sp)
+		if err := db.applyRequest(c, r, now, sources); err != nil {
 			r.done <- err
 			continue
 		}
 		applied = append(applied, r)
 	}
 	events, err := db.eventsOf(c)
+	changes := c.Changes()
 	if err == nil {
 		err = c.Apply()
 	}
@@ -68,18 +83,49 @@ func (db *DB) commitGroup(group []*request) {
 		err = mapStorageErr(err)
 	} else {
 		db.hub.publish(events)
+		db.publish(changes, sources)
 	}
 	for _, r := range applied {
 		r.done <- err
 	}
 }
 
+// applyRequest applies one request under a savepoint, rolling it back
+// alone if it fails, and records which peer each row it touched came from.
+func (db *DB) applyRequest(c *storage.Commit, r *request, now int64, sources map[rowRef]crdt.ReplicaID) error {
+	sp := c.Savepoint()
+	var touched []rowRef
+	touch := func(ref rowRef) { touched = append(touched, ref) }
+	var err error
+	var source crdt.ReplicaID
+	if r.remote != nil {
+		source = r.remote.source
+		err = db.applyRemoteRows(c, r.remote, now, touch)
+	} else {
+		err = db.applyOps(c, r.ops, now, touch)
+	}
+	if err != nil {
+		c.RollbackTo(sp)
+		return err
+	}
+	for _, ref := range touched {
+		src := source
+		if prev, ok := sources[ref]; ok && prev != src {
+			src = 0 // more than one hand in the change: send it to everyone
+		}
+		sources[ref] = src
+	}
+	return nil
+}
+
 // applyOps applies one request's writes to c, in order.
-func (db *DB) applyOps(c *storage.Commit, ops []op, now int64) error {
+func (db *DB) applyOps(c *storage.Commit, ops []op, now int64, touch func(rowRef)) error {
 	for _, o := range ops {
-		if err := db.applyOp(c, o, now); err != nil {
+		ref, err := db.applyOp(c, o, now)
+		if err != nil {
 			return err
 		}
+		touch(ref)
 	}
 	return nil
 }

@@ -48,13 +48,13 @@ type Outbound struct {
 	ackSent    *crdt.VersionVector
 }
 
-// NewOutbound returns the sending half of a session from self to peer.
-// maxQueueBytes <= 0 means DefaultMaxQueueBytes.
-func NewOutbound(self, peer crdt.ReplicaID, maxQueueBytes int) *Outbound {
+// NewOutbound returns the sending half of a session of self; the peer is
+// known at its Hello. maxQueueBytes <= 0 means DefaultMaxQueueBytes.
+func NewOutbound(self crdt.ReplicaID, maxQueueBytes int) *Outbound {
 	if maxQueueBytes <= 0 {
 		maxQueueBytes = DefaultMaxQueueBytes
 	}
-	return &Outbound{self: self, peer: peer, maxQueue: maxQueueBytes, known: &crdt.VersionVector{}}
+	return &Outbound{self: self, maxQueue: maxQueueBytes, known: &crdt.VersionVector{}}
 }
 
 // Hello builds our Hello, the session's first message.
@@ -62,14 +62,19 @@ func (o *Outbound) Hello(vv *crdt.VersionVector) *wire.Message {
 	return o.stamp(&wire.Message{Hello: &wire.Hello{Version: wire.Version, Replica: o.self, VV: vv}})
 }
 
-// PeerHello records the peer's Hello: what it has. The catch-up starts.
-func (o *Outbound) PeerHello(vv *crdt.VersionVector) {
+// PeerHello records the peer's Hello: who it is and what it has (and, if
+// known from an earlier session, what it acknowledged). The catch-up starts.
+func (o *Outbound) PeerHello(peer crdt.ReplicaID, vv *crdt.VersionVector) {
+	o.peer = peer
 	o.known.Join(vv)
 	o.state = needScan
 }
 
 // Acked records that the peer has durably applied vv.
 func (o *Outbound) Acked(vv *crdt.VersionVector) { o.known.Join(vv) }
+
+// Peer returns the peer's replica id, 0 before its Hello.
+func (o *Outbound) Peer() crdt.ReplicaID { return o.peer }
 
 // Known returns what the peer is known to have.
 func (o *Outbound) Known() *crdt.VersionVector { return o.known.Clone() }

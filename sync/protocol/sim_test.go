@@ -149,10 +149,10 @@ func (s *sim) connect(from, to int) {
 		return
 	}
 	a, b := s.nodes[from], s.nodes[to]
-	out := NewOutbound(a.id, b.id, 8*100)
+	out := NewOutbound(a.id, 8*100)
 	l := &link{from: from, to: to}
 	l.queue = append(l.queue, out.Hello(a.store.VersionVector()))
-	out.PeerHello(b.store.VersionVector())
+	out.PeerHello(b.id, b.store.VersionVector())
 	a.outs[to], b.ins[from] = out, NewInbound(b.id)
 	s.links[[2]int{from, to}] = l
 }

@@ -1,0 +1,73 @@
+package node
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/shoal-db/shoal/crdt"
+	"github.com/shoal-db/shoal/storage"
+	"github.com/shoal-db/shoal/sync/wire"
+)
+
+// remoteApply is rows and a claim received from a peer, applied by the
+// writer in one synced commit like local writes.
+type remoteApply struct {
+	rows   []wire.Row
+	claim  *crdt.VersionVector
+	source crdt.ReplicaID
+}
+
+// applyRemote hands rows from a peer to the writer and waits until they
+// and the claim are on disk.
+func (db *DB) applyRemote(ctx context.Context, ra *remoteApply) error {
+	return db.submitRequest(ctx, &request{remote: ra, done: make(chan error, 1)})
+}
+
+// applyRemoteRows joins a peer's rows into c and records the claim. The
+// rows' timestamps move the local clock forward, except those too far
+// ahead (sync.md: the row is still stored unchanged, the clock is not
+// dragged along).
+func (db *DB) applyRemoteRows(c *storage.Commit, ra *remoteApply, now int64, touch func(rowRef)) error {
+	for _, r := range ra.rows {
+		rk, err := crdt.ParseRowKey(r.RowKey)
+		if err != nil {
+			return fmt.Errorf("%w: row key of %q: %v", storage.ErrInvalidRow, r.Key, err)
+		}
+		if err := checkCounterRow(rk, r.Row); err != nil {
+			return fmt.Errorf("%w: key %q: %v", storage.ErrInvalidRow, r.Key, err)
+		}
+		db.observe(r.Row, now)
+		if _, err := c.Merge(r.Key, rk, r.Row); err != nil {
+			return err
+		}
+		touch(rowRef{r.Key, rk})
+	}
+	if ra.claim != nil {
+		c.JoinVersionVector(ra.claim)
+	}
+	return nil
+}
+
+// checkCounterRow refuses a counter row holding another origin's entries:
+// each origin's share is written only by that origin.
+func checkCounterRow(rk crdt.RowKey, row crdt.Row) error {
+	if rk.Kind != crdt.KindCounter {
+		return nil
+	}
+	origin := crdt.ReplicaID(binary.BigEndian.Uint64([]byte(rk.Name)))
+	for _, e := range row.Entries {
+		if e.Dot.Origin != origin {
+			return fmt.Errorf("counter row of %s holds an entry of %s", origin, e.Dot.Origin)
+		}
+	}
+	return nil
+}
+
+func (db *DB) observe(row crdt.Row, now int64) {
+	for _, e := range row.Entries {
+		if err := db.clock.Observe(e.Time, now); err != nil {
+			db.log.Warn("shoal: remote clock ahead; local clock kept", "err", err, "dot", e.Dot)
+		}
+	}
+}

@@ -1,0 +1,220 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/shoal-db/shoal/crdt"
+	"github.com/shoal-db/shoal/storage"
+	"github.com/shoal-db/shoal/sync/protocol"
+	"github.com/shoal-db/shoal/sync/wire"
+)
+
+// replication owns the node's peers: the listener, a dialing loop per
+// configured peer, and the live sessions.
+type replication struct {
+	transport Transport
+	listener  Listener
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+
+	mu struct {
+		sync.Mutex
+		sessions map[*session]struct{}
+		dialed   map[string]*session // by configured address; nil while down
+	}
+}
+
+// startReplication listens and dials as the options say. A node with
+// neither is local-only and starts nothing.
+func (db *DB) startReplication() error {
+	r := &db.repl
+	r.mu.sessions = map[*session]struct{}{}
+	r.mu.dialed = map[string]*session{}
+	if db.opts.Listen == "" && len(db.opts.Peers) == 0 {
+		return nil
+	}
+	t, err := db.opts.transport()
+	if err != nil {
+		return err
+	}
+	r.transport = t
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	if db.opts.Listen != "" {
+		if r.listener, err = t.Listen(db.opts.Listen); err != nil {
+			r.cancel()
+			return err
+		}
+		db.log.Info("shoal: listening for peers", "addr", r.listener.Addr())
+		r.wg.Go(db.acceptLoop)
+	}
+	r.mu.Lock()
+	for _, addr := range db.opts.Peers {
+		r.mu.dialed[addr] = nil
+	}
+	r.mu.Unlock()
+	for _, addr := range db.opts.Peers {
+		r.wg.Go(func() { db.dialLoop(addr) })
+	}
+	return nil
+}
+
+// stopReplication ends every session and loop and waits for them.
+func (db *DB) stopReplication() {
+	r := &db.repl
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	if r.listener != nil {
+		r.listener.Close()
+	}
+	r.mu.Lock()
+	for s := range r.mu.sessions {
+		s.conn.Close()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+}
+
+// ListenAddr returns the address the node accepts peers on, or "".
+func (db *DB) ListenAddr() string {
+	if db.repl.listener == nil {
+		return ""
+	}
+	return db.repl.listener.Addr()
+}
+
+func (db *DB) acceptLoop() {
+	r := &db.repl
+	for {
+		conn, err := r.listener.Accept(r.ctx)
+		if err != nil {
+			if r.ctx.Err() != nil {
+				return
+			}
+			db.log.Warn("shoal: refused a peer", "err", err)
+			continue
+		}
+		r.wg.Go(func() {
+			err := newSession(db, conn, conn.RemoteAddr()).run(r.ctx)
+			db.log.Info("shoal: peer session ended", "addr", conn.RemoteAddr(), "err", err)
+		})
+	}
+}
+
+// dialLoop keeps one session to addr, redialing with exponential backoff
+// and jitter; a session that lasted a while resets the backoff.
+func (db *DB) dialLoop(addr string) {
+	r := &db.repl
+	rng := rand.New(rand.NewPCG(uint64(db.store.ReplicaID()), uint64(len(addr))))
+	attempt := 0
+	for r.ctx.Err() == nil {
+		start := time.Now()
+		err := db.dialOnce(addr)
+		if time.Since(start) > db.opts.SyncBackoffMax {
+			attempt = 0
+		}
+		if r.ctx.Err() != nil {
+			return
+		}
+		delay := backoff(attempt, db.opts.SyncBackoffMin, db.opts.SyncBackoffMax, rng.Float64())
+		attempt++
+		db.log.Info("shoal: peer down; redialing", "addr", addr, "err", err, "in", delay)
+		select {
+		case <-time.After(delay):
+		case <-r.ctx.Done():
+			return
+		}
+	}
+}
+
+func (db *DB) dialOnce(addr string) error {
+	r := &db.repl
+	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
+	conn, err := r.transport.Dial(ctx, addr)
+	cancel()
+	if err != nil {
+		return err
+	}
+	s := newSession(db, conn, addr)
+	r.mu.Lock()
+	r.mu.dialed[addr] = s
+	r.mu.Unlock()
+	err = s.run(r.ctx)
+	r.mu.Lock()
+	r.mu.dialed[addr] = nil
+	r.mu.Unlock()
+	return err
+}
+
+// backoff returns the wait before redial number attempt: exponential from
+// min, capped at max, with full jitter (r in [0,1)) so that many nodes
+// that lost one peer at once do not redial in step.
+func backoff(attempt int, lo, hi time.Duration, r float64) time.Duration {
+	d := lo
+	for range attempt {
+		if d >= hi/2 {
+			d = hi
+			break
+		}
+		d *= 2
+	}
+	return lo/2 + time.Duration(r*float64(d))
+}
+
+func (db *DB) addSession(s *session) {
+	db.repl.mu.Lock()
+	defer db.repl.mu.Unlock()
+	db.repl.mu.sessions[s] = struct{}{}
+}
+
+func (db *DB) removeSession(s *session) {
+	db.repl.mu.Lock()
+	defer db.repl.mu.Unlock()
+	delete(db.repl.mu.sessions, s)
+}
+
+// publish hands a committed group to every session, as one protocol
+// commit. It runs on the writer goroutine and never blocks on a peer.
+func (db *DB) publish(changes []storage.Change, sources map[rowRef]crdt.ReplicaID) {
+	db.repl.mu.Lock()
+	defer db.repl.mu.Unlock()
+	if len(db.repl.mu.sessions) == 0 || len(changes) == 0 {
+		return
+	}
+	c := protocol.Commit{OwnCounter: db.store.LastCounter()}
+	for _, ch := range changes {
+		row := wire.Row{Key: ch.Key, RowKey: ch.RowKey.Append(nil), Row: ch.Row}
+		c.Rows = append(c.Rows, protocol.CommitRow{Row: row, Source: sources[rowRef{ch.Key, ch.RowKey}]})
+		c.Size += rowSize(ch.Row) + len(ch.Key)
+	}
+	for s := range db.repl.mu.sessions {
+		s.publish(c)
+	}
+}
+
+// peerStatuses lists live sessions, then configured peers that are down.
+func (db *DB) peerStatuses() []PeerStatus {
+	own := db.store.LastCounter()
+	db.repl.mu.Lock()
+	defer db.repl.mu.Unlock()
+	var out []PeerStatus
+	for s := range db.repl.mu.sessions {
+		out = append(out, s.peerStatus(own))
+	}
+	for addr, s := range db.repl.mu.dialed {
+		if s == nil {
+			out = append(out, PeerStatus{Addr: addr})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
+	return out
+}
+
+var errNoTLS = errors.New("shoal: replication needs Options.TLS (CA, Cert, Key) or a Transport")

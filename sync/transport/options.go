@@ -1,0 +1,126 @@
+package transport
+
+import (
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/quic-go/quic-go"
+	"github.com/shoal-db/shoal/sync/identity"
+	"github.com/shoal-db/shoal/sync/wire"
+)
+
+// Defaults of the zero Options fields.
+const (
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultIdleTimeout      = 30 * time.Second
+	DefaultKeepAlive        = 5 * time.Second
+)
+
+// Options configure a Listener or a Dial. Zero fields take defaults; the
+// caller's struct and TLS configurations are never modified.
+type Options struct {
+	// TLS is the server configuration, needed by Listen: typically
+	// identity.Material.ServerConfig. It must require and verify client
+	// certificates.
+	TLS *tls.Config
+	// ClientTLS is the client configuration, needed by Dial: typically
+	// identity.Material.ClientConfig. It must present a certificate and
+	// verify the server's.
+	ClientTLS *tls.Config
+	// MaxFrameSize caps the body of a frame, both ways (wire.MaxFrameSize
+	// if 0). Peers must agree on it: a larger frame is refused.
+	MaxFrameSize int
+	// HandshakeTimeout bounds the QUIC handshake (as an idle timeout:
+	// quic-go aborts a handshake that takes twice as long in all), and on
+	// the accepting side, the wait for the dialer's first frame.
+	HandshakeTimeout time.Duration
+	// IdleTimeout closes a connection that hears nothing for this long.
+	IdleTimeout time.Duration
+	// KeepAlive is the period of keep-alive packets, which keep a quiet
+	// connection, and NAT mappings on the way, alive.
+	KeepAlive time.Duration
+	// Logger receives connection events (slog.DiscardHandler if nil).
+	Logger *slog.Logger
+}
+
+// withDefaults returns a copy of o with every zero field set.
+func (o *Options) withDefaults() *Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.MaxFrameSize <= 0 {
+		c.MaxFrameSize = wire.MaxFrameSize
+	}
+	c.HandshakeTimeout = orDefault(c.HandshakeTimeout, DefaultHandshakeTimeout)
+	c.IdleTimeout = orDefault(c.IdleTimeout, DefaultIdleTimeout)
+	c.KeepAlive = orDefault(c.KeepAlive, DefaultKeepAlive)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &c
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// serverTLS returns a copy of TLS fit for QUIC and for identifying peers.
+func (o *Options) serverTLS() (*tls.Config, error) {
+	if o.TLS == nil {
+		return nil, errors.New("transport: Options.TLS is required to listen")
+	}
+	if o.TLS.ClientAuth != tls.RequireAndVerifyClientCert {
+		return nil, errors.New("transport: Options.TLS must require and verify client certificates")
+	}
+	return tlsForQUIC(o.TLS), nil
+}
+
+// clientTLS returns a copy of ClientTLS fit for QUIC. A configuration that
+// skips crypto/tls's verification must verify the chain itself, or
+// PeerName would name an unverified peer.
+func (o *Options) clientTLS() (*tls.Config, error) {
+	c := o.ClientTLS
+	switch {
+	case c == nil:
+		return nil, errors.New("transport: Options.ClientTLS is required to dial")
+	case len(c.Certificates) == 0 && c.GetClientCertificate == nil:
+		return nil, errors.New("transport: Options.ClientTLS has no client certificate")
+	case c.InsecureSkipVerify && c.VerifyConnection == nil && c.VerifyPeerCertificate == nil:
+		return nil, errors.New("transport: Options.ClientTLS skips verification and verifies nothing itself")
+	}
+	return tlsForQUIC(c), nil
+}
+
+// tlsForQUIC clones c with TLS 1.3 as the floor and Shoal's ALPN name.
+func tlsForQUIC(c *tls.Config) *tls.Config {
+	c = c.Clone()
+	c.MinVersion = tls.VersionTLS13
+	if len(c.NextProtos) == 0 {
+		c.NextProtos = []string{identity.NextProto}
+	}
+	return c
+}
+
+// quicConfig returns the QUIC settings. The acceptor allows exactly one
+// incoming stream (the sync stream), the dialer none; neither allows
+// unidirectional streams, and 0-RTT is off.
+func (o *Options) quicConfig(server bool) *quic.Config {
+	streams := int64(-1)
+	if server {
+		streams = 1
+	}
+	return &quic.Config{
+		HandshakeIdleTimeout:  o.HandshakeTimeout,
+		MaxIdleTimeout:        o.IdleTimeout,
+		KeepAlivePeriod:       o.KeepAlive,
+		MaxIncomingStreams:    streams,
+		MaxIncomingUniStreams: -1,
+		Allow0RTT:             false,
+	}
+}
