@@ -116,10 +116,22 @@ func checkGoroutines(t *testing.T) {
 	})
 }
 
-// tlsWithCert is a raw client configuration presenting certs and trusting
-// anything: a misbehaving peer.
+// tlsWithCert is a raw client configuration trusting anything and
+// presenting certs, even if the server's request names other CAs (with
+// Certificates, crypto/tls would send no certificate then): a
+// misbehaving peer.
 func tlsWithCert(t testing.TB, certs ...tls.Certificate) *tls.Config {
-	return &tls.Config{Certificates: certs, InsecureSkipVerify: true, NextProtos: []string{identity.NextProto}, MinVersion: tls.VersionTLS13}
+	return &tls.Config{
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			if len(certs) == 0 {
+				return &tls.Certificate{}, nil
+			}
+			return &certs[0], nil
+		},
+		InsecureSkipVerify: true,
+		NextProtos:         []string{identity.NextProto},
+		MinVersion:         tls.VersionTLS13,
+	}
 }
 
 func loadCert(t testing.TB, dir, name string) tls.Certificate {
