@@ -161,3 +161,33 @@ func TestScenarioRestartHoles(t *testing.T) {
 	}
 	s.converge()
 }
+
+// Back-propagation and redundant relays (Enes et al., ICDE 2019): a row is
+// never pushed back to the peer it came from, and a row a peer
+// acknowledged is not relayed to it.
+func TestBackPropagation(t *testing.T) {
+	s := newSim(t, 3)
+	defer s.close()
+	for _, l := range [][2]int{{2, 0}, {0, 2}, {2, 1}, {1, 0}} {
+		s.connect(l[0], l[1])
+		s.send(l[0], l[1])
+		s.deliver(l[0], l[1], 100) // every link live
+	}
+	s.write(2, "r", reg, "put", "from n2")
+	s.send(2, 0)
+	s.deliver(2, 0, 100) // n0 has r, from n2
+	before := s.sent
+	s.send(0, 2)
+	if s.sent != before {
+		t.Fatal("n0 pushed r back to n2, where it came from")
+	}
+	s.ack(1, 0) // n0 tells n1 it has r
+	s.send(2, 1)
+	s.deliver(2, 1, 100) // n1 gets r from n2 and would relay it to n0
+	before = s.sent
+	s.send(1, 0)
+	if s.sent != before {
+		t.Fatal("n1 relayed r to n0, which had acknowledged it")
+	}
+	s.converge()
+}

@@ -52,7 +52,8 @@ type simNode struct {
 // link is one direction of a session, from sender to receiver.
 type link struct {
 	from, to int
-	queue    []*wire.Message // sent, not yet delivered
+	queue    []*wire.Message    // sent, not yet delivered
+	acked    *crdt.VersionVector // what the receiver last acknowledged
 }
 
 func newSim(t testing.TB, n int) *sim {
@@ -181,8 +182,7 @@ func (s *sim) send(from, to int) {
 			}
 			rows = append(rows, wire.Row{Key: ch.Key, RowKey: ch.RowKey.Append(nil), Row: ch.Row})
 			if len(rows) == 2 { // small batches, so that breaks fall between them
-				l.queue = append(l.queue, out.Batch(rows))
-				s.sent += len(rows)
+				s.enqueue(l, out.Batch(rows))
 				rows = nil
 			}
 			return nil
@@ -191,16 +191,34 @@ func (s *sim) send(from, to int) {
 			s.t.Fatal(err)
 		}
 		if len(rows) > 0 {
-			l.queue = append(l.queue, out.Batch(rows))
-			s.sent += len(rows)
+			s.enqueue(l, out.Batch(rows))
 		}
 		l.queue = append(l.queue, out.Done(vv))
 	case Push:
 		if m := out.NextPush(); m != nil {
-			l.queue = append(l.queue, m)
-			s.sent += len(m.Push.Rows)
+			s.enqueue(l, m)
 		}
 	}
+}
+
+// enqueue queues a Batch or Push on a link, checking back-propagation: no
+// row goes to a peer that acknowledged every dot naming it.
+func (s *sim) enqueue(l *link, m *wire.Message) {
+	s.t.Helper()
+	var rows []wire.Row
+	switch {
+	case m.Batch != nil:
+		rows = m.Batch.Rows
+	case m.Push != nil:
+		rows = m.Push.Rows
+	}
+	for _, r := range rows {
+		if l.acked != nil && covered(l.acked, r) {
+			s.t.Fatalf("n%d sent n%d row %q, whose dots n%d acknowledged", l.from, l.to, r.Key, l.to)
+		}
+	}
+	s.sent += len(rows)
+	l.queue = append(l.queue, m)
 }
 
 // deliver hands up to n queued messages of a link to its receiver, which
@@ -243,7 +261,9 @@ func (s *sim) receive(from, to int, m *wire.Message) {
 // ack tells the sender of a link what the receiver has durably.
 func (s *sim) ack(from, to int) {
 	if out := s.nodes[from].outs[to]; out != nil {
-		out.Acked(s.nodes[to].store.VersionVector())
+		vv := s.nodes[to].store.VersionVector()
+		out.Acked(vv)
+		s.links[[2]int{from, to}].acked = vv
 	}
 }
 
