@@ -71,7 +71,9 @@ func TestHugeLengthRefusedWithoutAllocating(t *testing.T) {
 		}
 	})
 	runtime.ReadMemStats(&after)
-	if perRun := (after.TotalAlloc - before.TotalAlloc) / 101; allocs > 4 || perRun > 1024 {
+	// A few small allocations build the error (more under -race); none
+	// may grow with the announced length.
+	if perRun := (after.TotalAlloc - before.TotalAlloc) / 101; allocs > 10 || perRun > 1024 {
 		t.Fatalf("refusing a huge frame allocates %v times, %d bytes", allocs, perRun)
 	}
 }
