@@ -1,6 +1,11 @@
 package node
 
-import "errors"
+import (
+	"context"
+
+	"github.com/shoal-db/shoal/sync/identity"
+	"github.com/shoal-db/shoal/sync/transport"
+)
 
 // transport returns the configured transport: Options.Transport, or QUIC
 // with mutual TLS from Options.TLS.
@@ -11,5 +16,51 @@ func (o *Options) transport() (Transport, error) {
 	if o.TLS.CA == "" || o.TLS.Cert == "" || o.TLS.Key == "" {
 		return nil, errNoTLS
 	}
-	return nil, errors.New("shoal: QUIC transport: not wired yet")
+	m := identity.Material{CAFile: o.TLS.CA, CertFile: o.TLS.Cert, KeyFile: o.TLS.Key}
+	server, err := m.ServerConfig()
+	if err != nil {
+		return nil, err
+	}
+	client, err := m.ClientConfig()
+	if err != nil {
+		return nil, err
+	}
+	return &quicTransport{opts: transport.Options{TLS: server, ClientTLS: client, Logger: o.Logger}}, nil
 }
+
+// quicTransport adapts sync/transport (QUIC, mutual TLS 1.3) to Transport.
+type quicTransport struct{ opts transport.Options }
+
+func (q *quicTransport) Listen(addr string) (Listener, error) {
+	l, err := transport.Listen(addr, &q.opts)
+	if err != nil {
+		return nil, err
+	}
+	return quicListener{l}, nil
+}
+
+func (q *quicTransport) Dial(ctx context.Context, addr string) (Conn, error) {
+	c, err := transport.Dial(ctx, addr, &q.opts)
+	if err != nil {
+		return nil, err
+	}
+	return quicConn{c}, nil
+}
+
+type quicListener struct{ l *transport.Listener }
+
+func (q quicListener) Accept(ctx context.Context) (Conn, error) {
+	c, err := q.l.Accept(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return quicConn{c}, nil
+}
+
+func (q quicListener) Addr() string { return q.l.Addr().String() }
+func (q quicListener) Close() error { return q.l.Close() }
+
+// quicConn gives a QUIC connection the address as a string.
+type quicConn struct{ *transport.Conn }
+
+func (q quicConn) RemoteAddr() string { return q.Conn.RemoteAddr().String() }
