@@ -14,9 +14,12 @@ func counterCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "counter", Short: "Add to and read counters"}
 	out := addOutput(cmd)
 	cmd.AddCommand(
-		&cobra.Command{
-			Use: "add KEY N", Short: "Add N (may be negative) to the counter and print its total", Args: cobra.ExactArgs(2),
+		negativeArgs(&cobra.Command{
+			Use: "add KEY N", Short: "Add N (may be negative) to the counter and print its total", Args: cobra.MinimumNArgs(2),
 			RunE: func(cmd *cobra.Command, args []string) error {
+				if err := flagsAfter(cmd, args[2:]); err != nil {
+					return err
+				}
 				n, err := strconv.ParseInt(args[1], 10, 64)
 				if err != nil {
 					return fmt.Errorf("N must be an integer, not %q", args[1])
@@ -26,7 +29,7 @@ func counterCmd() *cobra.Command {
 					return printCounter(cmd, out, v, err)
 				})
 			},
-		},
+		}),
 		&cobra.Command{
 			Use: "get KEY", Short: "Print the counter (0 when absent)", Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -38,6 +41,24 @@ func counterCmd() *cobra.Command {
 		},
 	)
 	return cmd
+}
+
+// negativeArgs lets "counter add KEY -3" work: flag parsing stops at the
+// first argument, so "-3" is not taken for a flag; flagsAfter parses the
+// flags that follow the arguments.
+func negativeArgs(cmd *cobra.Command) *cobra.Command {
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}
+
+func flagsAfter(cmd *cobra.Command, rest []string) error {
+	if err := cmd.Flags().Parse(rest); err != nil {
+		return err
+	}
+	if extra := cmd.Flags().Args(); len(extra) > 0 {
+		return fmt.Errorf("unexpected arguments %q", extra)
+	}
+	return nil
 }
 
 func printCounter(cmd *cobra.Command, out *output, v int64, err error) error {
