@@ -20,7 +20,9 @@ type hub struct {
 
 	mu struct {
 		sync.Mutex
-		events []Event // oldest first; cursors contiguous
+		ring   []Event // circular; len(ring) == maxEvents once grown
+		first  int     // index in ring of the oldest event
+		count  int     // events held; their cursors are contiguous
 		bytes  int
 		seq    uint64        // sequence of the latest event
 		wake   chan struct{} // closed and replaced on each publish
@@ -40,8 +42,8 @@ func (h *hub) head() uint64 {
 	return h.epoch | h.mu.seq
 }
 
-// publish stamps events with cursors and appends them, dropping the oldest
-// beyond the bounds.
+// publish stamps events with cursors and appends them, dropping the
+// oldest beyond the bounds. O(1) per event: a full ring overwrites.
 func (h *hub) publish(events []Event) {
 	if len(events) == 0 {
 		return
@@ -51,19 +53,38 @@ func (h *hub) publish(events []Event) {
 	for _, e := range events {
 		h.mu.seq++
 		e.Cursor = h.epoch | h.mu.seq
-		h.mu.events = append(h.mu.events, e)
+		if h.mu.count == h.maxEvents {
+			h.dropOldestLocked()
+		}
+		if h.mu.count == len(h.mu.ring) {
+			h.growLocked()
+		}
+		h.mu.ring[(h.mu.first+h.mu.count)%len(h.mu.ring)] = e
+		h.mu.count++
 		h.mu.bytes += e.size()
-	}
-	drop := 0
-	for len(h.mu.events)-drop > h.maxEvents || h.mu.bytes > h.maxBytes && drop < len(h.mu.events)-1 {
-		h.mu.bytes -= h.mu.events[drop].size()
-		drop++
-	}
-	if drop > 0 {
-		h.mu.events = append(h.mu.events[:0:0], h.mu.events[drop:]...)
+		for h.mu.bytes > h.maxBytes && h.mu.count > 1 {
+			h.dropOldestLocked()
+		}
 	}
 	close(h.mu.wake)
 	h.mu.wake = make(chan struct{})
+}
+
+// growLocked doubles the ring, up to maxEvents, keeping the order: memory
+// follows use, and an idle node does not hold a full ring.
+func (h *hub) growLocked() {
+	ring := make([]Event, min(max(2*len(h.mu.ring), 64), h.maxEvents))
+	for i := range h.mu.count {
+		ring[i] = h.mu.ring[(h.mu.first+i)%len(h.mu.ring)]
+	}
+	h.mu.ring, h.mu.first = ring, 0
+}
+
+func (h *hub) dropOldestLocked() {
+	h.mu.bytes -= h.mu.ring[h.mu.first].size()
+	h.mu.ring[h.mu.first] = Event{} // release its value
+	h.mu.first = (h.mu.first + 1) % len(h.mu.ring)
+	h.mu.count--
 }
 
 // after returns up to 256 events after cursor since that match prefix, and
@@ -80,17 +101,18 @@ func (h *hub) after(since uint64, prefix string) ([]Event, uint64, <-chan struct
 	if since&^seqMask != h.epoch || since&seqMask > h.mu.seq {
 		return nil, since, nil, fmt.Errorf("%w: cursor %d is not from this run of the node", ErrCursorExpired, since)
 	}
-	first := h.mu.seq - uint64(len(h.mu.events)) + 1 // sequence of events[0]
+	first := h.mu.seq - uint64(h.mu.count) + 1 // sequence of the oldest event
 	next := since&seqMask + 1
 	if next < first {
-		return nil, since, nil, fmt.Errorf("%w: cursor %d is older than the %d events kept", ErrCursorExpired, since, len(h.mu.events))
+		return nil, since, nil, fmt.Errorf("%w: cursor %d is older than the %d events kept", ErrCursorExpired, since, h.mu.count)
 	}
 	if next > h.mu.seq {
 		return nil, since, h.mu.wake, nil
 	}
 	var out []Event
 	read := since
-	for _, e := range h.mu.events[next-first:] {
+	for i := int(next - first); i < h.mu.count; i++ {
+		e := h.mu.ring[(h.mu.first+i)%len(h.mu.ring)]
 		read = e.Cursor
 		if e.matches(prefix) {
 			out = append(out, e)

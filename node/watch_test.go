@@ -144,3 +144,18 @@ func TestWatchEndsOnClose(t *testing.T) {
 		t.Fatalf("watch after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestWatchValueIsACopy: a caller reusing its buffer after Put must not
+// change what watchers (or the store) see.
+func TestWatchValueIsACopy(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openMem(t, nil)
+	since := db.Cursor()
+	buf := []byte("original")
+	must(t, db.Put(ctx, "k", buf))
+	copy(buf, "CHANGED!")
+	events := collect(t, db, WatchOptions{Since: since}, 1, nil)
+	if string(events[0].Value) != "original" {
+		t.Fatalf("event value = %q", events[0].Value)
+	}
+}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"unicode/utf8"
@@ -51,6 +52,7 @@ func (db *DB) writeOne(ctx context.Context, o op) error {
 	if err := db.validate(o); err != nil {
 		return err
 	}
+	o.value = bytes.Clone(o.value) // the caller may reuse its buffer once we return
 	return db.submit(ctx, []op{o})
 }
 
@@ -99,6 +101,7 @@ func (b *Batch) add(o op) *Batch {
 	if b.err == nil {
 		b.err = b.db.validate(o)
 	}
+	o.value = bytes.Clone(o.value) // the caller may reuse its buffer
 	b.ops = append(b.ops, o)
 	return b
 }
