@@ -54,8 +54,8 @@ func InitCA(dir string) error {
 }
 
 // Issue makes dir/NAME.crt and dir/NAME.key (mode 0600), signed by
-// dir/ca.crt and dir/ca.key: common name NAME, SANs hosts (DefaultHosts
-// if empty), usable both as a server and as a client, since each side of
+// dir/ca.crt and dir/ca.key: common name NAME, SANs hosts (if none:
+// localhost, 127.0.0.1 and ::1), usable both as a server and as a client, since each side of
 // a sync connection authenticates the other. It refuses to overwrite.
 func Issue(dir, name string, hosts []string) error {
 	if err := ValidateName(name); err != nil {

@@ -11,10 +11,10 @@ const MaxNameLen = 64
 // reservedName is the base name of the CA's own files.
 const reservedName = "ca"
 
-// DefaultHosts are the SANs of a certificate issued without hosts: enough
+// defaultHosts are the SANs of a certificate issued without hosts: enough
 // for nodes on one machine. Peers elsewhere are verified by chain, not by
 // host name, so missing SANs do not stop them.
-var DefaultHosts = []string{"localhost", "127.0.0.1", "::1"}
+var defaultHosts = []string{"localhost", "127.0.0.1", "::1"}
 
 // ValidateName checks a node name: 1 to MaxNameLen letters, digits, '-',
 // '_' or '.', not starting with '.', and not "ca". A name is also a file
@@ -36,10 +36,10 @@ func isNameByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.'
 }
 
-// splitHosts sorts hosts into IP and DNS SANs (DefaultHosts if none).
+// splitHosts sorts hosts into IP and DNS SANs (defaultHosts if none).
 func splitHosts(hosts []string) (ips []net.IP, dns []string, err error) {
 	if len(hosts) == 0 {
-		hosts = DefaultHosts
+		hosts = defaultHosts
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {

@@ -19,9 +19,9 @@ const MaxFrameSize = 16 << 20
 // length of any size is refused from its prefix alone.
 
 // Reader reads frames from a stream of untrusted bytes. It reads ahead, so
-// it must own the stream. Not safe for concurrent use. After an error
-// other than ErrMalformed the stream is out of step and must be closed;
-// in practice any error from a peer ends the connection.
+// it must own the stream. Not safe for concurrent use. After an error the
+// stream may be out of step (a refused length leaves its body unread):
+// close it.
 type Reader struct {
 	r     *bufio.Reader
 	limit uint64
@@ -85,7 +85,8 @@ func (r *Reader) readLength() (size uint64, n int, err error) {
 			return size, i + 1, nil
 		}
 	}
-	panic("unreachable: the last prefix byte either ends the uvarint or overflows")
+	// Not reached: the last prefix byte either ends the uvarint or overflows.
+	return 0, binary.MaxVarintLen64, fmt.Errorf("%w: length prefix too long", ErrMalformed)
 }
 
 // readError wraps an error from the stream, telling truncation apart.
