@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -71,11 +72,12 @@ func TestBinary(t *testing.T) {
 
 // agentProc is a running `shoal agent` and its JSON logs.
 type agentProc struct {
-	cmd   *exec.Cmd
-	addr  string
-	logs  *logBuffer
-	done  chan error
-	ended bool
+	cmd      *exec.Cmd
+	addr     string // the HTTP API's URL
+	peerAddr string // the QUIC address, if it listens for peers
+	logs     *logBuffer
+	done     chan error
+	ended    bool
 }
 
 // logBuffer collects the agent's logs while the test reads them.
@@ -97,11 +99,12 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-// startAgent starts an agent on an ephemeral API port and reads the port
-// from its "serving HTTP API" log line.
-func startAgent(t *testing.T, bin, data string) *agentProc {
+// startAgent starts an agent on an ephemeral API port (more flags in
+// extra) and reads the port, and the peer port if any, from its logs.
+func startAgent(t *testing.T, bin, data string, extra ...string) *agentProc {
 	t.Helper()
-	cmd := exec.Command(bin, "agent", "--data", data, "--api", "127.0.0.1:0", "--log-format", "json", "--shutdown-timeout", "30s")
+	args := append([]string{"agent", "--data", data, "--api", "127.0.0.1:0", "--log-format", "json", "--shutdown-timeout", "30s"}, extra...)
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -110,20 +113,29 @@ func startAgent(t *testing.T, bin, data string) *agentProc {
 		t.Fatal(err)
 	}
 	a := &agentProc{cmd: cmd, logs: &logBuffer{}, done: make(chan error, 1)}
-	addrc := make(chan string, 1)
+	addrc := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		peer := ""
 		for sc.Scan() {
 			a.logs.add(sc.Bytes())
-			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "serving HTTP API" {
-				addrc <- "http://" + line.Addr
+			var line struct {
+				Msg  string
+				Addr json.RawMessage
+			}
+			_ = json.Unmarshal(sc.Bytes(), &line)
+			switch line.Msg {
+			case "shoal: listening for peers":
+				peer = logAddr(line.Addr)
+			case "serving HTTP API":
+				addrc <- [2]string{"http://" + logAddr(line.Addr), peer}
 			}
 		}
 		a.done <- cmd.Wait()
 	}()
 	select {
-	case a.addr = <-addrc:
+	case addrs := <-addrc:
+		a.addr, a.peerAddr = addrs[0], addrs[1]
 		return a
 	case err := <-a.done:
 		t.Fatalf("agent exited: %v\n%s", err, a.logs.String())
@@ -132,6 +144,19 @@ func startAgent(t *testing.T, bin, data string) *agentProc {
 		t.Fatal("agent did not start serving within 30s")
 	}
 	return nil
+}
+
+// logAddr reads an address logged as a string or as a *net.UDPAddr.
+func logAddr(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var udp net.UDPAddr
+	if json.Unmarshal(raw, &udp) == nil {
+		return udp.String()
+	}
+	return ""
 }
 
 // stop sends SIGTERM and checks for exit status 0.
@@ -187,6 +212,65 @@ func openWatch(t *testing.T, addr string) io.ReadCloser {
 		}
 		if line == "event: ready\n" {
 			return io.NopCloser(r)
+		}
+	}
+}
+
+// TestTwoAgents makes a CA and two node certificates with the cert
+// commands, runs two agents that peer over QUIC with mutual TLS, and
+// checks that a write on one reaches a watch on the other.
+func TestTwoAgents(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "shoal")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	certs := filepath.Join(dir, "certs")
+	runCLI(t, bin, "", "", "cert", "init", "--dir", certs)
+	tls := func(name string) []string {
+		runCLI(t, bin, "", "", "cert", "issue", "--dir", certs, "--name", name, "--host", "127.0.0.1")
+		return []string{"--ca", filepath.Join(certs, "ca.crt"), "--cert", filepath.Join(certs, name+".crt"), "--key", filepath.Join(certs, name+".key")}
+	}
+	a := startAgent(t, bin, filepath.Join(dir, "a"), append(tls("a"), "--listen", "127.0.0.1:0")...)
+	defer a.stop(t)
+	if a.peerAddr == "" {
+		t.Fatalf("agent a logged no peer address:\n%s", a.logs.String())
+	}
+	b := startAgent(t, bin, filepath.Join(dir, "b"), append(tls("b"), "--peer", a.peerAddr)...)
+	defer b.stop(t)
+
+	watch := bufio.NewReader(openWatch(t, b.addr))
+	runCLI(t, bin, a.addr, "", "kv", "put", "shared/k", "from-a")
+	for {
+		line, err := watch.ReadString('\n')
+		if err != nil {
+			t.Fatalf("watch on b ended before the write on a arrived: %v\nlogs of b:\n%s", err, b.logs.String())
+		}
+		if strings.Contains(line, `"key":"shared/k"`) {
+			break
+		}
+	}
+	if got := runCLI(t, bin, b.addr, "", "kv", "get", "shared/k"); got != "from-a" {
+		t.Errorf("b has %q", got)
+	}
+	var st struct {
+		Peers []struct{ Connected bool } `json:"peers"`
+	}
+	if err := json.Unmarshal([]byte(runCLI(t, bin, b.addr, "", "status", "-o", "json")), &st); err != nil || len(st.Peers) != 1 || !st.Peers[0].Connected {
+		t.Errorf("status of b: %+v, %v; want one connected peer", st, err)
+	}
+	resp, err := http.Get(b.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	text, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{"shoal_peers 1\n", "shoal_peer_connected{peer=", "shoal_sync_bytes_received_total{peer="} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("metrics of b lack %s", want)
 		}
 	}
 }
