@@ -14,7 +14,7 @@ func statusCmd() *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		return withClient(cmd, func(c *client.Client) error {
 			st, err := c.Status(cmd.Context())
-			return print(cmd, out, err, st, func() {
+			return show(cmd, out, err, st, func() {
 				w := cmd.OutOrStdout()
 				fmt.Fprintf(w, "node %s\nlast dot %d\nversion vector %s\n", st.NodeID, st.LastDot, st.VersionVector)
 				if len(st.Peers) == 0 {

@@ -62,11 +62,11 @@ func flagsAfter(cmd *cobra.Command, rest []string) error {
 }
 
 func printCounter(cmd *cobra.Command, out *output, v int64, err error) error {
-	return print(cmd, out, err, httpapi.CounterValue{Value: v}, func() { fmt.Fprintln(cmd.OutOrStdout(), v) })
+	return show(cmd, out, err, httpapi.CounterValue{Value: v}, func() { fmt.Fprintln(cmd.OutOrStdout(), v) })
 }
 
-// print writes v as JSON with -o json, else runs text; err short-cuts both.
-func print(cmd *cobra.Command, out *output, err error, v any, text func()) error {
+// show writes v as JSON with -o json, else runs text; err short-cuts both.
+func show(cmd *cobra.Command, out *output, err error, v any, text func()) error {
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func setCmd() *cobra.Command {
 			RunE: func(cmd *cobra.Command, args []string) error {
 				return withClient(cmd, func(c *client.Client) error {
 					m, err := c.Members(cmd.Context(), args[0])
-					return print(cmd, out, err, httpapi.SetMembers{Members: m}, func() {
+					return show(cmd, out, err, httpapi.SetMembers{Members: m}, func() {
 						for _, s := range m {
 							fmt.Fprintln(cmd.OutOrStdout(), s)
 						}
@@ -141,7 +141,7 @@ func mapCmd() *cobra.Command {
 			RunE: func(cmd *cobra.Command, args []string) error {
 				return withClient(cmd, func(c *client.Client) error {
 					m, err := c.Map(cmd.Context(), args[0])
-					return print(cmd, out, err, httpapi.MapFields{Fields: m}, func() { printFields(cmd, m) })
+					return show(cmd, out, err, httpapi.MapFields{Fields: m}, func() { printFields(cmd, m) })
 				})
 			},
 		},

@@ -101,12 +101,11 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) err
 // jsonError says what was wrong with a JSON body.
 func jsonError(err error, limit int) error {
 	var (
-		syntax  *json.SyntaxError
-		typ     *json.UnmarshalTypeError
-		tooBig  *http.MaxBytesError
-		badCode = http.StatusBadRequest
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
+		tooBig *http.MaxBytesError
+		msg    string
 	)
-	var msg string
 	switch {
 	case errors.As(err, &tooBig):
 		return &badRequest{http.StatusRequestEntityTooLarge, fmt.Sprintf("body over the limit of %d bytes", limit)}
@@ -125,7 +124,7 @@ func jsonError(err error, limit int) error {
 	default:
 		msg = fmt.Sprintf("bad JSON: %v", err)
 	}
-	return &badRequest{badCode, msg}
+	return &badRequest{http.StatusBadRequest, msg}
 }
 
 // jsonTypeName names a Go type the way a JSON user would.

@@ -118,6 +118,3 @@ func (st *eventStream) cause(err error) error {
 	}
 	return err
 }
-
-// formatCursor writes a cursor as an event id does.
-func formatCursor(c uint64) string { return fmt.Sprint(c) }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -40,7 +41,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		Peers:         []PeerStatus{},
 		LastDot:       st.LastDot,
 		VersionVector: st.VersionVector,
-		WatchCursor:   formatCursor(st.WatchCursor),
+		WatchCursor:   strconv.FormatUint(st.WatchCursor, 10),
 	}
 	for _, p := range st.Peers {
 		out.Peers = append(out.Peers, PeerStatus{

@@ -48,6 +48,15 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	st := newEventStream(w, s.opts.WriteTimeout)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel() // ends the node watch and its pump
+	go func() {
+		// Shutdown ends the stream, even in the middle of a snapshot: the
+		// scan holds a read on the node, which Close waits for.
+		select {
+		case <-s.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if since == snapshotID {
 		if since, err = s.sendSnapshot(ctx, st, prefix); err != nil {
 			s.endWatch(err)
@@ -98,7 +107,8 @@ type watchItem struct {
 }
 
 // sendLive relays the node's changes after since, with heartbeats, until
-// the client leaves, the server shuts down, or the cursor expires.
+// the client leaves or the server shuts down (ctx ends), or the cursor
+// expires.
 func (s *Server) sendLive(ctx context.Context, st *eventStream, prefix string, since uint64) error {
 	items := make(chan watchItem)
 	go pump(ctx, s.db, node.WatchOptions{Prefix: prefix, Since: since}, items)
@@ -107,8 +117,6 @@ func (s *Server) sendLive(ctx context.Context, st *eventStream, prefix string, s
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-s.closing:
 			return nil
 		case <-ping.C:
 			if err := st.comment("ping"); err != nil {
