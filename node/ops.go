@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/shoal-db/shoal/crdt"
 	"github.com/shoal-db/shoal/storage"
@@ -88,12 +89,28 @@ func (db *DB) applyOp(c *storage.Commit, o op, now int64) (rowRef, error) {
 }
 
 // checkType refuses an op whose type differs from the key's current type.
+// The common cases (no live row, or live rows of the op's type only) cost
+// a seek per type; only a key holding several types is read whole, to find
+// which one shows.
 func (db *DB) checkType(c *storage.Commit, o op) error {
-	obj, err := c.Object(o.key)
+	kinds, err := c.LiveKinds(o.key)
 	if err != nil {
 		return err
 	}
-	if t, _ := obj.Type(); t != 0 && t != o.typ() {
+	t := o.typ()
+	switch {
+	case len(kinds) == 0 || len(kinds) == 1 && kinds[0] == t:
+		return nil
+	case len(kinds) > 1 && slices.Contains(kinds, t):
+		obj, err := c.Object(o.key)
+		if err != nil {
+			return err
+		}
+		t, _ = obj.Type()
+	default:
+		t = kinds[0]
+	}
+	if t != o.typ() {
 		return fmt.Errorf("%w: key %q holds a %s, not a %s", ErrWrongType, o.key, t, o.typ())
 	}
 	return nil

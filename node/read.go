@@ -56,6 +56,9 @@ func itemOf(key string, row crdt.Row, conflicts []Type) Item {
 
 // Get returns the register at key, or ErrNotFound.
 func (db *DB) Get(ctx context.Context, key string) (Item, error) {
+	if it, ok, err := db.getFast(ctx, key); ok || err != nil {
+		return it, err
+	}
 	obj, conflicts, err := db.readTyped(ctx, key, TypeRegister)
 	if err != nil {
 		return Item{}, err
@@ -65,6 +68,31 @@ func (db *DB) Get(ctx context.Context, key string) (Item, error) {
 		return Item{}, fmt.Errorf("%w: key %q", ErrNotFound, key)
 	}
 	return itemOf(key, row, conflicts), nil
+}
+
+// getFast reads a register with one point lookup when that is certain to
+// be the answer: the key is not one with live rows of several types, and
+// its register row is live (so no other type is). ok is false otherwise.
+func (db *DB) getFast(ctx context.Context, key string) (Item, bool, error) {
+	if err := validateKey("key", key); err != nil {
+		return Item{}, false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Item{}, false, err
+	}
+	done, err := db.beginRead()
+	if err != nil {
+		return Item{}, false, err
+	}
+	defer done()
+	if db.store.MultiKind(key) {
+		return Item{}, false, nil
+	}
+	row, err := db.store.Row(key, crdt.RowKey{Kind: crdt.KindRegister})
+	if err != nil || !row.Live() {
+		return Item{}, false, mapStorageErr(err)
+	}
+	return itemOf(key, row, nil), true, nil
 }
 
 // Counter returns the counter at key; an absent key reads 0.

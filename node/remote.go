@@ -38,8 +38,18 @@ func (db *DB) applyRemoteRows(c *storage.Commit, ra *remoteApply, now int64, tou
 			return fmt.Errorf("%w: key %q: %v", storage.ErrInvalidRow, r.Key, err)
 		}
 		db.observe(r.Row, now)
-		if _, err := c.Merge(r.Key, rk, r.Row); err != nil {
+		before, err := c.Row(r.Key, rk)
+		if err != nil {
 			return err
+		}
+		after, err := c.Merge(r.Key, rk, r.Row)
+		if err != nil {
+			return err
+		}
+		if !before.Live() && after.Live() {
+			if err := noteKinds(c, r.Key); err != nil {
+				return err
+			}
 		}
 		touch(rowRef{r.Key, rk})
 	}
@@ -70,4 +80,16 @@ func (db *DB) observe(row crdt.Row, now int64) {
 			db.log.Warn("shoal: remote clock ahead; local clock kept", "err", err, "dot", e.Dot)
 		}
 	}
+}
+
+// noteKinds lists key as multi-kind when a row coming alive from a peer
+// leaves it with live rows of more than one type: the concurrent creation
+// with different types that sync.md resolves by (HLC, origin). Local writes
+// cannot do that (ErrWrongType), so only remote rows are checked.
+func noteKinds(c *storage.Commit, key string) error {
+	kinds, err := c.LiveKinds(key)
+	if err == nil && len(kinds) > 1 {
+		c.MarkMultiKind(key)
+	}
+	return err
 }

@@ -17,7 +17,7 @@ func (c *Commit) Apply() error {
 		return ErrCommitDone
 	}
 	c.done = true
-	if len(c.changes) == 0 && !c.joined {
+	if len(c.changes) == 0 && !c.joined && len(c.multi) == 0 {
 		return nil
 	}
 	if err := c.s.checkOpen(); err != nil {
@@ -31,7 +31,15 @@ func (c *Commit) Apply() error {
 	if err := c.writeMeta(b); err != nil {
 		return err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	for key := range c.multi {
+		if err := b.Set(multiKey(key), nil, nil); err != nil {
+			return err
+		}
+	}
+	n := c.s.beginSync()
+	err := b.Commit(pebble.Sync)
+	c.s.endSync(n)
+	if err != nil {
 		// The batch may still have reached the disk: never hand out this
 		// commit's dots again. The vector does not advance; at worst the
 		// own part has a hole until the next Open fills it. (A failed WAL
@@ -41,6 +49,7 @@ func (c *Commit) Apply() error {
 		return err
 	}
 	c.s.advance(&c.vv, c.counter)
+	c.s.addMulti(c.multi)
 	return nil
 }
 

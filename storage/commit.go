@@ -33,8 +33,10 @@ type Commit struct {
 	vv      crdt.VersionVector // dots this commit adds to the version vector
 	joined  bool               // JoinVersionVector was called: not empty even with no rows
 	done    bool
-	undo    []undoEntry // rows overwritten since the first savepoint, for RollbackTo
-	saving  bool        // a savepoint is open: record undo entries
+	read    map[rowID]crdt.Row // stored rows read by this commit, so each is read once
+	multi   map[string]bool    // keys to list as multi-kind (MarkMultiKind)
+	undo    []undoEntry        // rows overwritten since the first savepoint, for RollbackTo
+	saving  bool               // a savepoint is open: record undo entries
 }
 
 // NewCommit starts an empty commit.
@@ -62,10 +64,22 @@ func (c *Commit) Object(key string) (crdt.Object, error) {
 
 // Row returns the pending row if this commit changed it, else the stored one.
 func (c *Commit) Row(key string, rk crdt.RowKey) (crdt.Row, error) {
-	if i, ok := c.pos[rowID{key, rk}]; ok {
+	id := rowID{key, rk}
+	if i, ok := c.pos[id]; ok {
 		return c.changes[i].Row, nil
 	}
-	return c.s.Row(key, rk)
+	if row, ok := c.read[id]; ok {
+		return row, nil
+	}
+	row, err := c.s.Row(key, rk)
+	if err != nil {
+		return crdt.Row{}, err
+	}
+	if c.read == nil {
+		c.read = map[rowID]crdt.Row{}
+	}
+	c.read[id] = row
+	return row, nil
 }
 
 // NextDot mints the next own dot. The counter is persisted by this commit's

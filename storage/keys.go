@@ -78,30 +78,40 @@ func parseDataKey(b []byte) (string, crdt.RowKey, error) {
 	if !ok {
 		return "", crdt.RowKey{}, fmt.Errorf("%w: no %q prefix", errKey, dataPrefix)
 	}
-	key := make([]byte, 0, len(rest))
-	for i := 0; i < len(rest); i++ {
-		if rest[i] != escByte {
-			key = append(key, rest[i])
+	key, rest, err := unescapeKey(rest)
+	if err != nil {
+		return "", crdt.RowKey{}, err
+	}
+	rk, err := crdt.ParseRowKey(rest)
+	if err != nil {
+		return "", crdt.RowKey{}, fmt.Errorf("%w: %v", errKey, err)
+	}
+	return key, rk, nil
+}
+
+// unescapeKey decodes an escaped, terminated user key at the start of b
+// and returns what follows the terminator.
+func unescapeKey(b []byte) (string, []byte, error) {
+	key := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != escByte {
+			key = append(key, b[i])
 			continue
 		}
-		if i+1 == len(rest) {
-			return "", crdt.RowKey{}, fmt.Errorf("%w: unterminated user key", errKey)
+		if i+1 == len(b) {
+			break
 		}
-		switch rest[i+1] {
+		switch b[i+1] {
 		case escZero:
 			key = append(key, escByte)
 			i++
 		case escTerm:
-			rk, err := crdt.ParseRowKey(rest[i+2:])
-			if err != nil {
-				return "", crdt.RowKey{}, fmt.Errorf("%w: %v", errKey, err)
-			}
-			return string(key), rk, nil
+			return string(key), b[i+2:], nil
 		default:
-			return "", crdt.RowKey{}, fmt.Errorf("%w: bad escape 0x00 0x%02x", errKey, rest[i+1])
+			return "", nil, fmt.Errorf("%w: bad escape 0x00 0x%02x", errKey, b[i+1])
 		}
 	}
-	return "", crdt.RowKey{}, fmt.Errorf("%w: unterminated user key", errKey)
+	return "", nil, fmt.Errorf("%w: unterminated user key", errKey)
 }
 
 // indexKey returns the dot index key of d.

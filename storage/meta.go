@@ -27,7 +27,11 @@ func (s *Store) loadMeta() error {
 	if err != nil {
 		return err
 	}
-	s.mu.vv, s.mu.lastCounter = vv, last
+	multi, err := loadMulti(s.db)
+	if err != nil {
+		return err
+	}
+	s.mu.vv, s.mu.lastCounter, s.mu.multi = vv, last, multi
 	return s.fillOwnDots()
 }
 

@@ -28,6 +28,7 @@ func (s *Store) Missing(have *crdt.VersionVector, fn func(Change) error) (*crdt.
 	}
 	snap := s.db.NewSnapshot()
 	defer snap.Close()
+	s.waitSynced() // the snapshot may see batches whose sync is under way
 	vv, err := loadVV(snap)
 	if err != nil {
 		return nil, err

@@ -42,6 +42,14 @@ type Store struct {
 		vv *crdt.VersionVector
 		// lastCounter is the highest own counter durably used (m/dots).
 		lastCounter uint64
+		// multi lists the keys with live rows of several kinds (x/).
+		multi map[string]struct{}
+		// started and synced count the batches handed to Pebble and those
+		// whose sync returned. Pebble makes a batch visible before its WAL
+		// sync; Missing waits for synced to catch up with started so that
+		// it never sends a peer a row (or a dot) that a crash could undo.
+		started, synced uint64
+		syncedCond      sync.Cond
 	}
 }
 
@@ -58,6 +66,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db, logger: o.Logger}
+	s.mu.syncedCond.L = &s.mu.Mutex
 	if err := s.loadMeta(); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -102,6 +111,32 @@ func (s *Store) advance(vv *crdt.VersionVector, lastCounter uint64) {
 		s.mu.vv.Join(vv)
 	}
 	s.mu.lastCounter = max(s.mu.lastCounter, lastCounter)
+}
+
+// beginSync registers a batch about to be committed and returns its number.
+func (s *Store) beginSync() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mu.started++
+	return s.mu.started
+}
+
+// endSync records that batch n's commit returned (synced or failed).
+func (s *Store) endSync(n uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mu.synced = max(s.mu.synced, n)
+	s.mu.syncedCond.Broadcast()
+}
+
+// waitSynced waits until every batch started so far has been synced: all
+// that a snapshot taken before the call can see is then durable.
+func (s *Store) waitSynced() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for target := s.mu.started; s.mu.synced < target; {
+		s.mu.syncedCond.Wait()
+	}
 }
 
 // checkOpen returns ErrClosed once Close has been called. Pebble panics

@@ -52,7 +52,7 @@ type simNode struct {
 // link is one direction of a session, from sender to receiver.
 type link struct {
 	from, to int
-	queue    []*wire.Message    // sent, not yet delivered
+	queue    []*wire.Message     // sent, not yet delivered
 	acked    *crdt.VersionVector // what the receiver last acknowledged
 }
 
@@ -131,6 +131,9 @@ func (s *sim) apply(nd *simNode, c *storage.Commit, source crdt.ReplicaID) {
 	if err := c.Apply(); err != nil {
 		s.t.Fatal(err)
 	}
+	if len(changes) == 0 {
+		return
+	}
 	commit := Commit{OwnCounter: nd.store.LastCounter()}
 	for _, ch := range changes {
 		row := wire.Row{Key: ch.Key, RowKey: ch.RowKey.Append(nil), Row: ch.Row}
@@ -194,9 +197,12 @@ func (s *sim) send(from, to int) {
 			s.enqueue(l, out.Batch(rows))
 		}
 		l.queue = append(l.queue, out.Done(vv))
-	case Push:
-		if m := out.NextPush(); m != nil {
-			s.enqueue(l, m)
+	case Push: // one message: commits with nothing for this peer are skipped
+		for out.Next() == Push {
+			if m := out.NextPush(); m != nil {
+				s.enqueue(l, m)
+				break
+			}
 		}
 	}
 }
