@@ -239,7 +239,14 @@ func TestTwoAgents(t *testing.T) {
 	if a.peerAddr == "" {
 		t.Fatalf("agent a logged no peer address:\n%s", a.logs.String())
 	}
-	b := startAgent(t, bin, filepath.Join(dir, "b"), append(tls("b"), "--peer", a.peerAddr)...)
+	// b writes "both" while it knows nothing of a, and so does a: once
+	// they sync, the two values are concurrent siblings.
+	tlsB := tls("b")
+	alone := startAgent(t, bin, filepath.Join(dir, "b"), append(tlsB, "--listen", "127.0.0.1:0")...)
+	runCLI(t, bin, alone.addr, "", "kv", "put", "both", "from-b")
+	alone.stop(t)
+	runCLI(t, bin, a.addr, "", "kv", "put", "both", "from-a")
+	b := startAgent(t, bin, filepath.Join(dir, "b"), append(tlsB, "--listen", "127.0.0.1:0", "--peer", a.peerAddr)...)
 	defer b.stop(t)
 
 	watch := bufio.NewReader(openWatch(t, b.addr))
@@ -256,6 +263,7 @@ func TestTwoAgents(t *testing.T) {
 	if got := runCLI(t, bin, b.addr, "", "kv", "get", "shared/k"); got != "from-a" {
 		t.Errorf("b has %q", got)
 	}
+	checkConflict(t, bin, b.addr)
 	var st struct {
 		Peers []struct{ Connected bool } `json:"peers"`
 	}
@@ -272,5 +280,39 @@ func TestTwoAgents(t *testing.T) {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("metrics of b lack %s", want)
 		}
+	}
+}
+
+// checkConflict waits for the siblings of "both" to meet on the node at
+// addr, then checks the Shoal-Conflicts header and the detail. Polling:
+// nothing signals when a peer's catch-up has reached that key.
+func checkConflict(t *testing.T, bin, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(addr + "/v1/kv/both")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Shoal-Conflicts") == "1" {
+			if b := string(body); b != "from-a" && b != "from-b" {
+				t.Errorf("winner %q", b)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no conflict shown within 20s: %q, header %q", body, resp.Header.Get("Shoal-Conflicts"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var d struct {
+		Value    []byte
+		Siblings []struct{ Value []byte }
+	}
+	out := runCLI(t, bin, addr, "", "kv", "get", "both", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &d); err != nil || len(d.Siblings) != 1 || string(d.Value) == string(d.Siblings[0].Value) {
+		t.Errorf("detail = %s", out)
 	}
 }
