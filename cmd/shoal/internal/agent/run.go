@@ -113,6 +113,9 @@ func tlsFiles(cfg Config, deps Deps, log *slog.Logger) (node.TLSFiles, error) {
 	} else {
 		log.Info("no certificates given: using this node's own CA and identity", "ca", ca, "cert", cert, "key", key)
 	}
+	if len(cfg.Peers) > 0 {
+		log.Warn("peers configured without --ca/--cert/--key: they will refuse this node's own CA unless they share it")
+	}
 	return node.TLSFiles{CA: ca, Cert: cert, Key: key}, nil
 }
 

@@ -34,8 +34,8 @@ const snapshotID = 0
 // cursor it first sends every current key ("put" events with id 0), then
 // "ready" with the cursor taken before that read, then live changes, each
 // with its own cursor as id. With a cursor (Last-Event-ID, or ?since=) it
-// sends only the changes after that cursor. See doc.go of the package for
-// how set and map changes are described.
+// sends only the changes after that cursor. See describe for how set and
+// map changes are described.
 func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	since, err := resumeCursor(r)
 	if err != nil {
