@@ -10,15 +10,19 @@ import (
 // the next one, so concurrent writers share fsyncs.
 func (db *DB) runWriter() {
 	defer close(db.writerDone)
+	syncq := make(chan *inflight, 2) // commits whose sync may be under way
+	syncerDone := make(chan struct{})
+	go db.runSyncer(syncq, syncerDone)
+	defer func() { close(syncq); <-syncerDone }()
 	for {
 		select {
 		case r := <-db.reqs:
-			db.commitGroup(db.gather(r))
+			db.commitGroup(db.gather(r), syncq)
 		case <-db.quit:
 			for {
 				select {
 				case r := <-db.reqs:
-					db.commitGroup(db.gather(r))
+					db.commitGroup(db.gather(r), syncq)
 				default:
 					return
 				}
@@ -57,35 +61,63 @@ type rowRef struct {
 	rk  crdt.RowKey
 }
 
-// commitGroup applies each request to one storage commit and syncs it. A
-// request that fails (a wrong type, a bad row from a peer) is rolled back
-// alone; the others still commit. Every request gets its answer after the
-// sync, and the commit then goes to the watchers and to every peer session.
-func (db *DB) commitGroup(group []*request) {
+// inflight is a commit handed to Pebble, waiting for its sync before its
+// callers are answered and its changes go out.
+type inflight struct {
+	pending *storage.Pending
+	applied []*request
+	events  []Event
+	changes []storage.Change
+	sources map[rowRef]crdt.ReplicaID
+}
+
+// commitGroup applies each request to one storage commit and starts its
+// sync. A request that fails (a wrong type, a bad row from a peer) is
+// rolled back alone; the others still commit. The syncer answers them.
+func (db *DB) commitGroup(group []*request, syncq chan<- *inflight) {
 	c := db.store.NewCommit()
 	now := db.opts.Now().UnixNano()
-	sources := map[rowRef]crdt.ReplicaID{}
-	applied := group[:0:0]
+	f := &inflight{sources: map[rowRef]crdt.ReplicaID{}}
 	for _, r := range group {
-		if err := db.applyRequest(c, r, now, sources); err != nil {
+		if err := db.applyRequest(c, r, now, f.sources); err != nil {
 			r.done <- err
 			continue
 		}
-		applied = append(applied, r)
+		f.applied = append(f.applied, r)
 	}
 	events, err := db.eventsOf(c)
-	changes := c.Changes()
+	f.events, f.changes = events, c.Changes()
 	if err == nil {
-		err = c.Apply()
+		f.pending, err = c.Start()
 	}
 	if err != nil {
 		db.log.Error("shoal: commit failed", "err", err)
-		err = mapStorageErr(err)
-	} else {
-		db.hub.publish(events)
-		db.publish(changes, sources)
+		answer(f.applied, mapStorageErr(err))
+		return
 	}
-	for _, r := range applied {
+	syncq <- f
+}
+
+// runSyncer waits for each started commit's sync, in order; only then are
+// its writes acknowledged, shown to watchers and pushed to peers. Running
+// it beside the writer lets the next group be built while this one syncs.
+func (db *DB) runSyncer(syncq <-chan *inflight, done chan<- struct{}) {
+	defer close(done)
+	for f := range syncq {
+		err := f.pending.Wait()
+		if err != nil {
+			db.log.Error("shoal: commit failed", "err", err)
+			err = mapStorageErr(err)
+		} else {
+			db.hub.publish(f.events)
+			db.publish(f.changes, f.sources)
+		}
+		answer(f.applied, err)
+	}
+}
+
+func answer(rs []*request, err error) {
+	for _, r := range rs {
 		r.done <- err
 	}
 }

@@ -13,43 +13,95 @@ import (
 // vector and counter advance. A commit with no changed rows and no joined
 // vector writes nothing. After Apply, successful or not, the Commit is done.
 func (c *Commit) Apply() error {
+	p, err := c.Start()
+	if err != nil {
+		return err
+	}
+	return p.Wait()
+}
+
+// Pending is a commit handed to Pebble whose sync may be under way.
+type Pending struct {
+	s       *Store
+	b       *pebble.Batch // nil for an empty commit
+	n       uint64        // its number for waitSynced
+	vv      *crdt.VersionVector
+	counter uint64
+	multi   map[string]bool
+}
+
+// Start hands the commit's batch to Pebble without waiting for its sync,
+// so that the caller can build the next commit meanwhile (Pebble syncs the
+// WAL in order, so a later commit is never durable before an earlier one).
+// Nothing of it may be acknowledged, or sent to a peer, before Wait
+// returns; the next Commit may build on it at once. Start and the next
+// NewCommit must be called by the same goroutine.
+func (c *Commit) Start() (*Pending, error) {
 	if c.done {
-		return ErrCommitDone
+		return nil, ErrCommitDone
 	}
 	c.done = true
+	p := &Pending{s: c.s, vv: &c.vv, counter: c.counter, multi: c.multi}
 	if len(c.changes) == 0 && !c.joined && len(c.multi) == 0 {
-		return nil
+		return p, nil
 	}
 	if err := c.s.checkOpen(); err != nil {
-		return err
+		return nil, err
 	}
 	b := c.s.db.NewBatch()
-	defer b.Close()
-	if err := c.writeRows(b); err != nil {
-		return err
+	next, err := c.fill(b)
+	if err == nil {
+		p.n = c.s.beginSync()
+		if err = c.s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
+			c.s.endSync(p.n)
+		}
 	}
-	if err := c.writeMeta(b); err != nil {
-		return err
+	// Never hand out this commit's dots again, whatever happened: the
+	// batch may have reached the disk.
+	c.s.applied.counter = max(c.s.applied.counter, c.counter)
+	if err != nil {
+		b.Close()
+		c.s.advance(nil, c.counter)
+		return nil, err
+	}
+	c.s.applied.vv = next
+	p.b = b
+	return p, nil
+}
+
+// fill writes the commit into b and returns the version vector after it.
+func (c *Commit) fill(b *pebble.Batch) (*crdt.VersionVector, error) {
+	if err := c.writeRows(b); err != nil {
+		return nil, err
+	}
+	next, err := c.writeMeta(b)
+	if err != nil {
+		return nil, err
 	}
 	for key := range c.multi {
 		if err := b.Set(multiKey(key), nil, nil); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	n := c.s.beginSync()
-	err := b.Commit(pebble.Sync)
-	c.s.endSync(n)
+	return next, nil
+}
+
+// Wait waits for the commit's sync; then the in-memory vector and counter
+// advance. Pendings must be waited for in the order they were started.
+// (A failed WAL sync does not return here: Pebble treats it as fatal.)
+func (p *Pending) Wait() error {
+	if p.b == nil {
+		return nil
+	}
+	err := p.b.SyncWait()
+	p.s.endSync(p.n)
+	p.b.Close()
 	if err != nil {
-		// The batch may still have reached the disk: never hand out this
-		// commit's dots again. The vector does not advance; at worst the
-		// own part has a hole until the next Open fills it. (A failed WAL
-		// write or sync does not get here: Pebble treats it as fatal and
-		// calls Logger.Fatalf, which panics.)
-		c.s.advance(nil, c.counter)
+		p.s.advance(nil, p.counter)
 		return err
 	}
-	c.s.advance(&c.vv, c.counter)
-	c.s.addMulti(c.multi)
+	p.s.advance(p.vv, p.counter)
+	p.s.addMulti(p.multi)
 	return nil
 }
 
@@ -93,32 +145,32 @@ func updateIndex(b *pebble.Batch, dk []byte, old, next crdt.Row) error {
 }
 
 // writeMeta adds the own counter and the version vector parts of the
-// origins whose part changes. Only one commit is applied at a time, so the
-// in-memory state read here is the stored state this batch builds on.
-func (c *Commit) writeMeta(b *pebble.Batch) error {
-	if c.counter > c.s.LastCounter() {
+// origins whose part changes, against the applied state this batch builds
+// on, and returns the vector after the batch.
+func (c *Commit) writeMeta(b *pebble.Batch) (*crdt.VersionVector, error) {
+	if c.counter > c.s.applied.counter {
 		if err := b.Set(dotsKey, encodeUint64(c.counter), nil); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	old := c.s.VersionVector()
+	old := c.s.applied.vv
 	next := old.Clone()
 	next.Join(&c.vv)
 	for _, o := range c.vv.Origins() {
 		before, err := encodeVVPart(old, o)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		after, err := encodeVVPart(next, o)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if bytes.Equal(before, after) {
 			continue
 		}
 		if err := b.Set(vvKey(o), after, nil); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return next, nil
 }

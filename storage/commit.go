@@ -45,7 +45,7 @@ func (s *Store) NewCommit() *Commit {
 		s:       s,
 		pos:     map[rowID]int{},
 		byKey:   map[string][]int{},
-		counter: s.LastCounter(),
+		counter: s.applied.counter,
 	}
 }
 

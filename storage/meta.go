@@ -32,7 +32,11 @@ func (s *Store) loadMeta() error {
 		return err
 	}
 	s.mu.vv, s.mu.lastCounter, s.mu.multi = vv, last, multi
-	return s.fillOwnDots()
+	if err := s.fillOwnDots(); err != nil {
+		return err
+	}
+	s.applied.vv, s.applied.counter = s.mu.vv.Clone(), s.mu.lastCounter
+	return nil
 }
 
 // loadReplica returns the stored replica id, or makes, syncs and returns a

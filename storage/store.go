@@ -36,6 +36,14 @@ type Store struct {
 	logger  *slog.Logger
 	closed  atomic.Bool
 
+	// applied is the state including batches handed to Pebble whose sync
+	// may still be under way: the base the next Commit builds on. Only the
+	// committing goroutine uses it.
+	applied struct {
+		vv      *crdt.VersionVector
+		counter uint64
+	}
+
 	mu struct {
 		sync.Mutex
 		// vv is every dot whose effect is stored (mirrors m/vv/).
