@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -104,14 +103,14 @@ func startAgent(t *testing.T, bin, data string, extra ...string) *agentProc {
 			a.logs.add(sc.Bytes())
 			var line struct {
 				Msg  string
-				Addr json.RawMessage
+				Addr string
 			}
 			_ = json.Unmarshal(sc.Bytes(), &line)
 			switch line.Msg {
 			case "shoal: listening for peers":
-				peer = logAddr(line.Addr)
+				peer = line.Addr
 			case "serving HTTP API":
-				addrc <- [2]string{"http://" + logAddr(line.Addr), peer}
+				addrc <- [2]string{"http://" + line.Addr, peer}
 			}
 		}
 		a.done <- cmd.Wait()
@@ -127,19 +126,6 @@ func startAgent(t *testing.T, bin, data string, extra ...string) *agentProc {
 		t.Fatal("agent did not start serving within 30s")
 	}
 	return nil
-}
-
-// logAddr reads an address logged as a string or as a *net.UDPAddr.
-func logAddr(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var udp net.UDPAddr
-	if json.Unmarshal(raw, &udp) == nil {
-		return udp.String()
-	}
-	return ""
 }
 
 // stop sends SIGTERM and checks for exit status 0.
