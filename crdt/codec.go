@@ -74,12 +74,14 @@ func (r Row) canonical() Row {
 // DecodeRow decodes and validates a row. Any malformed input gives an error
 // wrapping ErrInvalid, never a panic.
 func DecodeRow(b []byte) (Row, error) {
-	var r Row
 	if len(b) > maxValueBytes {
 		return Row{}, fmt.Errorf("%w: row of %d bytes", ErrInvalid, len(b))
 	}
-	if err := decMode.Unmarshal(b, &r); err != nil {
-		return Row{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	r, ok := decodeRowFast(b)
+	if !ok {
+		if err := decMode.Unmarshal(b, &r); err != nil {
+			return Row{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
 	}
 	if err := r.Validate(); err != nil {
 		return Row{}, err
