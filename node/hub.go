@@ -9,10 +9,10 @@ import (
 // Writers append and never wait; each watcher reads at its own pace and is
 // told when it has fallen off the end. Safe for concurrent use.
 //
-// A cursor is the epoch (the DB's start time in seconds) in its high 32
-// bits and the event's sequence number in the low 32: cursors grow across
-// restarts, and a cursor from an earlier run is recognised as expired
-// rather than mistaken for one of this run.
+// A cursor is the run number of the directory (storage counts every Open)
+// in its high 32 bits and the event's sequence number in the low 32:
+// cursors grow across restarts, and a cursor from an earlier run is
+// recognised as expired rather than mistaken for one of this run.
 type hub struct {
 	epoch     uint64
 	maxEvents int
@@ -30,8 +30,8 @@ type hub struct {
 	}
 }
 
-func newHub(startUnix int64, maxEvents, maxBytes int) *hub {
-	h := &hub{epoch: uint64(uint32(startUnix)) << 32, maxEvents: maxEvents, maxBytes: maxBytes}
+func newHub(run uint64, maxEvents, maxBytes int) *hub {
+	h := &hub{epoch: uint64(uint32(run)) << 32, maxEvents: maxEvents, maxBytes: maxBytes}
 	h.mu.wake = make(chan struct{})
 	return h
 }

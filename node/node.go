@@ -56,7 +56,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		opts:       o,
 		log:        o.Logger.With("node", st.ReplicaID().String()),
 		store:      st,
-		hub:        newHub(o.Now().Unix(), o.WatchEvents, o.WatchBytes),
+		hub:        newHub(st.Run(), o.WatchEvents, o.WatchBytes),
 		reqs:       make(chan *request, 1024),
 		quit:       make(chan struct{}),
 		writerDone: make(chan struct{}),

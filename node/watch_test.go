@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // collect starts a watch, runs write, and returns the first n events,
@@ -157,5 +159,28 @@ func TestWatchValueIsACopy(t *testing.T) {
 	events := collect(t, db, WatchOptions{Since: since}, 1, nil)
 	if string(events[0].Value) != "original" {
 		t.Fatalf("event value = %q", events[0].Value)
+	}
+}
+
+// TestWatchCursorAcrossQuickRestart: a cursor from the previous run is
+// expired even when the node restarts within the same second (same clock).
+func TestWatchCursorAcrossQuickRestart(t *testing.T) {
+	ctx := context.Background()
+	fs := vfs.NewMem()
+	db, _ := openMem(t, &Options{FS: fs})
+	must(t, db.Put(ctx, "a", nil))
+	old := db.Cursor()
+	must(t, db.Close())
+	db2, _ := openMem(t, &Options{FS: fs})
+	must(t, db2.Put(ctx, "b", nil))
+	must(t, db2.Put(ctx, "c", nil))
+	if db2.Cursor() <= old {
+		t.Fatalf("cursor went backwards across a restart: %d after %d", db2.Cursor(), old)
+	}
+	for _, err := range db2.Watch(ctx, WatchOptions{Since: old}) {
+		if !errors.Is(err, ErrCursorExpired) {
+			t.Fatalf("old run's cursor: %v, want ErrCursorExpired", err)
+		}
+		break
 	}
 }

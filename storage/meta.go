@@ -36,7 +36,7 @@ func (s *Store) loadMeta() error {
 		return err
 	}
 	s.applied.vv, s.applied.counter = s.mu.vv.Clone(), s.mu.lastCounter
-	return nil
+	return s.countRun()
 }
 
 // loadReplica returns the stored replica id, or makes, syncs and returns a
@@ -150,3 +150,20 @@ func randUint64() uint64 {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return binary.BigEndian.Uint64(b[:])
 }
+
+var runsKey = []byte("m/runs")
+
+// countRun numbers this Open: one more than the last, synced. Watch
+// cursors carry it, so a cursor from an earlier run is never taken for one
+// of this run, however quickly the node restarted.
+func (s *Store) countRun() error {
+	n, _, err := getUint64(s.db, runsKey)
+	if err != nil {
+		return err
+	}
+	s.run = n + 1
+	return s.db.Set(runsKey, encodeUint64(s.run), pebble.Sync)
+}
+
+// Run returns the number of this Open of the directory, from 1.
+func (s *Store) Run() uint64 { return s.run }

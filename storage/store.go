@@ -33,6 +33,7 @@ var (
 type Store struct {
 	db      *pebble.DB
 	replica crdt.ReplicaID
+	run     uint64 // see Run
 	logger  *slog.Logger
 	closed  atomic.Bool
 
