@@ -11,7 +11,15 @@ import (
 type ReplicaID uint64
 
 // String formats the id as 16 hex digits, the form used in logs and APIs.
-func (r ReplicaID) String() string { return fmt.Sprintf("%016x", uint64(r)) }
+func (r ReplicaID) String() string {
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	for i := 15; i >= 0; i-- { // by hand: it is on every read's path
+		b[i] = digits[r&0xf]
+		r >>= 4
+	}
+	return string(b[:])
+}
 
 // Dot names one mutation: the replica that made it and that replica's
 // counter at the time. Counters start at 1; a dot is never reused.

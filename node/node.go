@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/shoal-db/shoal/crdt"
 	"github.com/shoal-db/shoal/storage"
@@ -23,10 +24,15 @@ type DB struct {
 	quit       chan struct{} // closed by Close: the writer drains and exits
 	writerDone chan struct{} // closed when the writer has exited
 
-	mu struct {
+	closed atomic.Bool
+	// pointReads is read-locked by point reads (Get, Counter, ...); Close
+	// takes it once, after setting closed, to wait for those in flight.
+	// Scans are long and may nest point reads, so they register in scans
+	// instead of holding the lock.
+	pointReads sync.RWMutex
+	mu         struct {
 		sync.Mutex
-		closed  bool
-		readers sync.WaitGroup // reads in flight; Close waits for them
+		scans sync.WaitGroup
 	}
 
 	clock crdt.Clock // owned by the writer goroutine
@@ -75,17 +81,18 @@ func Open(dir string, opts *Options) (*DB, error) {
 // Pebble. Writes and reads after Close return ErrClosed.
 func (db *DB) Close() error {
 	db.mu.Lock()
-	if db.mu.closed {
+	if db.closed.Swap(true) {
 		db.mu.Unlock()
 		return ErrClosed
 	}
-	db.mu.closed = true
 	db.mu.Unlock()
 
 	db.stopReplication() // sessions may wait on the writer: stop them first
 	close(db.quit)
 	<-db.writerDone
-	db.mu.readers.Wait()
+	db.pointReads.Lock() // every point read that saw closed == false is done
+	db.pointReads.Unlock()
+	db.mu.scans.Wait()
 	db.hub.close()
 	if err := db.store.Close(); err != nil {
 		return fmt.Errorf("shoal: close: %w", err)
@@ -96,16 +103,28 @@ func (db *DB) Close() error {
 // ID returns the node's replica id as 16 hex digits.
 func (db *DB) ID() string { return db.store.ReplicaID().String() }
 
-// beginRead registers a read in flight; the caller must call the returned
-// function when done. It fails once Close has started.
-func (db *DB) beginRead() (func(), error) {
+// beginRead starts a point read; unless it fails (once Close has started),
+// the caller must call db.pointReads.RUnlock when done. It takes no lock
+// that writers or other readers contend on.
+func (db *DB) beginRead() error {
+	db.pointReads.RLock()
+	if db.closed.Load() {
+		db.pointReads.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+// beginScan registers a long read (a Scan's iteration); the caller must
+// call the returned function when done. It fails once Close has started.
+func (db *DB) beginScan() (func(), error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if db.mu.closed {
+	if db.closed.Load() {
 		return nil, ErrClosed
 	}
-	db.mu.readers.Add(1)
-	return db.mu.readers.Done, nil
+	db.mu.scans.Add(1)
+	return db.mu.scans.Done, nil
 }
 
 // submit hands ops to the writer and waits until they are durable or have
@@ -145,11 +164,7 @@ func (db *DB) submitRequest(ctx context.Context, r *request) error {
 	}
 }
 
-func (db *DB) isClosed() bool {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	return db.mu.closed
-}
+func (db *DB) isClosed() bool { return db.closed.Load() }
 
 // mapStorageErr turns storage's closed error into ours.
 func mapStorageErr(err error) error {

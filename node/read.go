@@ -80,11 +80,10 @@ func (db *DB) getFast(ctx context.Context, key string) (Item, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return Item{}, false, err
 	}
-	done, err := db.beginRead()
-	if err != nil {
+	if err := db.beginRead(); err != nil {
 		return Item{}, false, err
 	}
-	defer done()
+	defer db.pointReads.RUnlock()
 	if db.store.MultiKind(key) {
 		return Item{}, false, nil
 	}
@@ -138,11 +137,10 @@ func (db *DB) readTyped(ctx context.Context, key string, want Type) (crdt.Object
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	done, err := db.beginRead()
-	if err != nil {
+	if err := db.beginRead(); err != nil {
 		return nil, nil, err
 	}
-	defer done()
+	defer db.pointReads.RUnlock()
 	obj, err := db.store.Object(key)
 	if err != nil {
 		return nil, nil, mapStorageErr(err)
@@ -177,7 +175,7 @@ type Record struct {
 // storage error ends the iteration with that error.
 func (db *DB) Scan(ctx context.Context, opts ScanOptions) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
-		done, err := db.beginRead()
+		done, err := db.beginScan()
 		if err != nil {
 			yield(Record{}, err)
 			return

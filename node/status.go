@@ -26,11 +26,10 @@ type PeerStatus struct {
 
 // Status returns the node's current state, or ErrClosed.
 func (db *DB) Status() (Status, error) {
-	done, err := db.beginRead()
-	if err != nil {
+	if err := db.beginRead(); err != nil {
 		return Status{}, err
 	}
-	defer done()
+	defer db.pointReads.RUnlock()
 	return Status{
 		NodeID:        db.ID(),
 		Peers:         db.peerStatuses(),

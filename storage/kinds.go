@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"maps"
+
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/shoal-db/shoal/crdt"
 )
@@ -21,9 +23,11 @@ func multiKey(key string) []byte {
 // MultiKind reports whether key may hold live rows of several kinds. False
 // is certain; true means: read the whole key.
 func (s *Store) MultiKind(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.mu.multi[key]
+	m := *s.multi.Load()
+	if len(m) == 0 {
+		return false
+	}
+	_, ok := m[key]
 	return ok
 }
 
@@ -105,13 +109,15 @@ func loadMulti(r pebble.Reader) (map[string]struct{}, error) {
 	return out, it.Error()
 }
 
+// addMulti adds keys to the multi-kind list. The list is copied on write
+// (it changes rarely) so that MultiKind, on every Get, takes no lock.
 func (s *Store) addMulti(keys map[string]bool) {
 	if len(keys) == 0 {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	next := maps.Clone(*s.multi.Load())
 	for k := range keys {
-		s.mu.multi[k] = struct{}{}
+		next[k] = struct{}{}
 	}
+	s.multi.Store(&next)
 }

@@ -31,7 +31,8 @@ func (s *Store) loadMeta() error {
 	if err != nil {
 		return err
 	}
-	s.mu.vv, s.mu.lastCounter, s.mu.multi = vv, last, multi
+	s.mu.vv, s.mu.lastCounter = vv, last
+	s.multi.Store(&multi)
 	if err := s.fillOwnDots(); err != nil {
 		return err
 	}

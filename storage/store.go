@@ -34,6 +34,9 @@ type Store struct {
 	db      *pebble.DB
 	replica crdt.ReplicaID
 	run     uint64 // see Run
+	// multi lists the keys with live rows of several kinds (x/); replaced
+	// whole on change, only by the committing side's Wait.
+	multi atomic.Pointer[map[string]struct{}]
 	logger  *slog.Logger
 	closed  atomic.Bool
 
@@ -51,8 +54,6 @@ type Store struct {
 		vv *crdt.VersionVector
 		// lastCounter is the highest own counter durably used (m/dots).
 		lastCounter uint64
-		// multi lists the keys with live rows of several kinds (x/).
-		multi map[string]struct{}
 		// started and synced count the batches handed to Pebble and those
 		// whose sync returned. Pebble makes a batch visible before its WAL
 		// sync; Missing waits for synced to catch up with started so that
