@@ -48,11 +48,15 @@ func shoalPuts(db *node.DB, _ Config, workers int) (phase, error) {
 }
 
 // shoalGets loads cfg.GetKeys keys in batches of cfg.LoadBatch puts (each
-// batch one synced commit), then each op gets a random loaded key.
+// batch one synced commit) and flushes them to tables, like pebbleLoad;
+// then each op gets a random loaded key.
 func shoalGets(db *node.DB, cfg Config, readers int) (phase, error) {
 	ctx := context.Background()
 	start := time.Now()
 	if err := shoalLoad(ctx, db, cfg.GetKeys, cfg.LoadBatch); err != nil {
+		return phase{}, err
+	}
+	if err := db.Flush(); err != nil { // as pebbleLoad does: reads from tables
 		return phase{}, err
 	}
 	load := time.Since(start)
@@ -72,16 +76,7 @@ func shoalGets(db *node.DB, cfg Config, readers int) (phase, error) {
 }
 
 func shoalLoad(ctx context.Context, db *node.DB, n, batch int) error {
-	for lo := 0; lo < n; lo += batch {
-		b := db.NewBatch()
-		for k := lo; k < min(lo+batch, n); k++ {
-			b.Put(string(keyOf('g', uint64(k))), valueOf(uint64(k)))
-		}
-		if err := b.Commit(ctx); err != nil {
-			return fmt.Errorf("load keys %d..: %w", lo, err)
-		}
-	}
-	return nil
+	return putRange(ctx, db, 'g', 0, n, batch, valueOf)
 }
 
 // checkRegisters gets the keys numbered nums and compares their values

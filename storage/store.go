@@ -157,3 +157,11 @@ func (s *Store) checkOpen() error {
 	}
 	return nil
 }
+
+// Flush writes Pebble's memtables to sorted tables and waits for it.
+func (s *Store) Flush() error {
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	return s.db.Flush()
+}
