@@ -36,9 +36,9 @@ type Store struct {
 	run     uint64 // see Run
 	// multi lists the keys with live rows of several kinds (x/); replaced
 	// whole on change, only by the committing side's Wait.
-	multi atomic.Pointer[map[string]struct{}]
-	logger  *slog.Logger
-	closed  atomic.Bool
+	multi  atomic.Pointer[map[string]struct{}]
+	logger *slog.Logger
+	closed atomic.Bool
 
 	// applied is the state including batches handed to Pebble whose sync
 	// may still be under way: the base the next Commit builds on. Only the
