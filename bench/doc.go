@@ -10,6 +10,14 @@
 // After each Shoal phase the stored data is read back and checked, so a
 // fast figure cannot come from lost writes.
 //
-// Package bench imports only node's exported API and, for the baseline,
-// Pebble. Run it with cmd/localbench, or with go test -bench.
+// Replication is measured the same way by RunSync (cmd/syncbench): real
+// nodes, each on disk in its own directory, replicating over QUIC with
+// mutual TLS on 127.0.0.1, against what changed (bytes) and against a raw
+// quic-go stream (throughput), every transferred key read back after.
+//
+// Package bench uses node's exported API; for the baselines, Pebble and
+// quic-go; for the replication runs, sync/identity (a CA and certificates
+// per run) and crdt (the encoded size of a row, the yardstick of the byte
+// ratios). Run it with cmd/localbench and cmd/syncbench, or with go test
+// -bench.
 package bench

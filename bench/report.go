@@ -61,8 +61,10 @@ func latency(d time.Duration) string {
 }
 
 // WriteJSON writes the report to the file path, indented.
-func WriteJSON(path string, r Report) error {
-	b, err := json.MarshalIndent(r, "", "  ")
+func WriteJSON(path string, r Report) error { return writeJSON(path, r) }
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}

@@ -24,16 +24,17 @@ var allowed = map[string][]string{
 	"sync/":              {"crdt", "sync/"},
 	"node":               {"crdt", "storage", "sync/"},
 	"cmd/":               {"node", "cmd/", "sync/identity"},
-	"bench":              {"node", "bench"},
-	"bench/":             {"node", "bench"},
+	"bench":              {"node", "bench", "crdt", "sync/identity"},
+	"bench/":             {"node", "bench", "crdt", "sync/identity"},
 	"internal/archcheck": {},
 }
 
 // thirdParty limits where heavy dependencies may be imported: only the
-// transport speaks QUIC, and Pebble stays behind storage (node passes a
-// vfs.FS through; bench uses Pebble as its baseline).
+// transport speaks QUIC (and bench, for its raw-stream baseline), and
+// Pebble stays behind storage (node passes a vfs.FS through; bench uses
+// Pebble as its baseline).
 var thirdParty = map[string][]string{
-	"github.com/quic-go/quic-go":           {"sync/transport"},
+	"github.com/quic-go/quic-go":           {"sync/transport", "bench", "bench/"},
 	"github.com/cockroachdb/pebble/v2":     {"storage", "node", "bench", "bench/"},
 	"github.com/cockroachdb/pebble/v2/vfs": {"storage", "node", "bench", "bench/"},
 }
