@@ -24,8 +24,8 @@ var allowed = map[string][]string{
 	"sync/":              {"crdt", "sync/"},
 	"node":               {"crdt", "storage", "sync/"},
 	"cmd/":               {"node", "cmd/", "sync/identity"},
-	"bench":              {"node", "bench", "crdt", "sync/identity"},
-	"bench/":             {"node", "bench", "crdt", "sync/identity"},
+	"bench":              {"node", "bench", "crdt", "sync/identity", "sync/transport"},
+	"bench/":             {"node", "bench", "crdt", "sync/identity", "sync/transport"},
 	"internal/archcheck": {},
 }
 
