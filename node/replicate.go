@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -197,6 +198,21 @@ func (db *DB) publish(changes []storage.Change, sources map[rowRef]crdt.ReplicaI
 	for s := range db.repl.mu.sessions {
 		s.publish(c)
 	}
+}
+
+// livePeers returns the replicas this node has a live session with,
+// sorted: peers use it to skip relaying rows we hear about directly.
+func (db *DB) livePeers() []crdt.ReplicaID {
+	db.repl.mu.Lock()
+	defer db.repl.mu.Unlock()
+	var out []crdt.ReplicaID
+	for s := range db.repl.mu.sessions {
+		if p := s.peer(); p != 0 {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // peerStatuses lists live sessions, then configured peers that are down.

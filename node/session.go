@@ -94,7 +94,7 @@ func (s *session) handle(ctx context.Context, step protocol.Step) error {
 		if err != nil {
 			return err
 		}
-		s.withOut(func(o *protocol.Outbound) { o.PeerHello(peer, step.Hello.VV); o.Acked(acked) })
+		s.withOut(func(o *protocol.Outbound) { o.PeerHello(peer, step.Hello.VV); o.Acked(acked, nil) })
 		s.db.log.Info("shoal: peer connected", "peer", peer, "name", s.conn.PeerName(), "addr", s.conn.RemoteAddr())
 	}
 	if len(step.Rows) > 0 || step.Claim != nil {
@@ -103,7 +103,7 @@ func (s *session) handle(ctx context.Context, step protocol.Step) error {
 		}
 	}
 	if step.Acked != nil {
-		s.withOut(func(o *protocol.Outbound) { o.Acked(step.Acked) })
+		s.withOut(func(o *protocol.Outbound) { o.Acked(step.Acked, step.AckPeers) })
 		if err := s.db.store.SavePeerAck(peer, step.Acked); err != nil {
 			return err
 		}
@@ -188,8 +188,8 @@ func (s *session) push() error {
 
 func (s *session) ack() error {
 	var m *wire.Message
-	vv := s.db.store.VersionVector()
-	s.withOutQuiet(func(o *protocol.Outbound) { m = o.Ack(vv) })
+	vv, peers := s.db.store.VersionVector(), s.db.livePeers()
+	s.withOutQuiet(func(o *protocol.Outbound) { m = o.Ack(vv, peers) })
 	if m == nil {
 		return nil
 	}
@@ -238,6 +238,13 @@ func rowSize(r crdt.Row) int {
 		n += 40 + len(e.Value)
 	}
 	return n
+}
+
+// peer returns the peer's replica id once its Hello arrived, else 0.
+func (s *session) peer() crdt.ReplicaID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.out.Peer()
 }
 
 // peerStatus reports the session as Status shows it.

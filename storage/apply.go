@@ -41,6 +41,7 @@ func (c *Commit) Start() (*Pending, error) {
 		return nil, ErrCommitDone
 	}
 	c.done = true
+	c.closeIterator()
 	p := &Pending{s: c.s, vv: &c.vv, counter: c.counter, multi: c.multi}
 	if len(c.changes) == 0 && !c.joined && len(c.multi) == 0 {
 		return p, nil

@@ -3,6 +3,8 @@ package storage
 import (
 	"fmt"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/shoal-db/shoal/crdt"
 )
 
@@ -34,6 +36,7 @@ type Commit struct {
 	joined  bool               // JoinVersionVector was called: not empty even with no rows
 	done    bool
 	read    map[rowID]crdt.Row // stored rows read by this commit, so each is read once
+	iter    *pebble.Iterator   // for LiveKinds; see iterator
 	multi   map[string]bool    // keys to list as multi-kind (MarkMultiKind)
 	undo    []undoEntry        // rows overwritten since the first savepoint, for RollbackTo
 	saving  bool               // a savepoint is open: record undo entries

@@ -41,50 +41,84 @@ func (c *Commit) MarkMultiKind(key string) {
 }
 
 // LiveKinds returns the kinds of key that have a live row, this commit's
-// pending rows included, in kind order. It stops at the first live row of
-// each kind, so a set or map costs a seek, not a read of every member
-// (remove markers before the first live row are read).
+// pending rows included, in kind order. It walks the key's rows once,
+// jumping to the next kind at the first live row of each, so a set or map
+// costs a seek or two, not a read of every member (remove markers before
+// the first live row are read). It uses one iterator for the whole commit.
 func (c *Commit) LiveKinds(key string) ([]crdt.Kind, error) {
-	lower := objectPrefix(key)
-	it, err := c.s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)})
+	it, err := c.iterator()
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
-	var out []crdt.Kind
-	for k := crdt.KindRegister; k <= crdt.KindMap; k++ {
-		live, err := c.liveOfKind(it, key, k)
+	live := c.pendingLiveKinds(key)
+	obj := objectPrefix(key)
+	for valid := it.SeekGE(obj); valid && hasPrefix(it.Key(), obj); {
+		k := crdt.Kind(it.Key()[len(obj)])
+		if live[k] {
+			valid = it.SeekGE(append(obj[:len(obj):len(obj)], byte(k)+1))
+			continue
+		}
+		_, rk, row, err := decodeDataEntry(it)
 		if err != nil {
 			return nil, err
 		}
-		if live {
+		if i, ok := c.pos[rowID{key, rk}]; ok {
+			row = c.changes[i].Row // pending state wins over stored
+		}
+		live[k] = row.Live()
+		valid = it.Next()
+	}
+	if err := it.Error(); err != nil {
+		return nil, err
+	}
+	var out []crdt.Kind
+	for k := crdt.KindRegister; k <= crdt.KindMap; k++ {
+		if live[k] {
 			out = append(out, k)
 		}
 	}
 	return out, nil
 }
 
-// liveOfKind reports whether key has a live row of kind k, pending first.
-func (c *Commit) liveOfKind(it *pebble.Iterator, key string, k crdt.Kind) (bool, error) {
+// pendingLiveKinds marks the kinds with a live pending row of key.
+func (c *Commit) pendingLiveKinds(key string) map[crdt.Kind]bool {
+	live := make(map[crdt.Kind]bool, 4)
 	for _, i := range c.byKey[key] {
-		if ch := c.changes[i]; ch.RowKey.Kind == k && ch.Row.Live() {
-			return true, nil
+		if ch := c.changes[i]; ch.Row.Live() {
+			live[ch.RowKey.Kind] = true
 		}
 	}
-	prefix := append(objectPrefix(key), byte(k))
-	for valid := it.SeekGE(prefix); valid && hasPrefix(it.Key(), prefix); valid = it.Next() {
-		_, rk, row, err := decodeDataEntry(it)
-		if err != nil {
-			return false, err
-		}
-		if i, ok := c.pos[rowID{key, rk}]; ok {
-			row = c.changes[i].Row // pending state wins over stored
-		}
-		if row.Live() {
-			return true, nil
-		}
+	return live
+}
+
+// iterator returns the commit's iterator over the rows, made on first use.
+// It sees every commit started before this one; this commit's own pending
+// rows are overlaid by the callers. Start and Discard close it.
+func (c *Commit) iterator() (*pebble.Iterator, error) {
+	if c.iter != nil {
+		return c.iter, nil
 	}
-	return false, it.Error()
+	it, err := c.s.db.NewIter(&pebble.IterOptions{LowerBound: dataPrefix, UpperBound: dataPrefixEnd})
+	if err != nil {
+		return nil, err
+	}
+	c.iter = it
+	return it, nil
+}
+
+// closeIterator releases the commit's iterator, if any.
+func (c *Commit) closeIterator() {
+	if c.iter != nil {
+		c.iter.Close()
+		c.iter = nil
+	}
+}
+
+// Discard abandons a commit that will not be applied, releasing what it
+// holds. Its dots were never stored and may be minted again.
+func (c *Commit) Discard() {
+	c.closeIterator()
+	c.done = true
 }
 
 func hasPrefix(b, prefix []byte) bool {

@@ -20,9 +20,11 @@ type Step struct {
 	// Claim is a version vector the store may join once Rows are synced: a
 	// Done's snapshot, or the peer's own dots up to a Push.
 	Claim *crdt.VersionVector
-	// Acked is what the peer reports to have applied; the caller passes it
-	// to its Outbound's Acked.
-	Acked *crdt.VersionVector
+	// Acked is what the peer reports to have applied, and AckPeers the
+	// replicas it has live sessions with; the caller passes both to its
+	// Outbound's Acked.
+	Acked    *crdt.VersionVector
+	AckPeers []crdt.ReplicaID
 }
 
 // Inbound is the receiving half of a session: it checks the order of the
@@ -61,7 +63,7 @@ func (in *Inbound) Step(m *wire.Message) (Step, error) {
 	case m.Push != nil:
 		return in.push(m.Push)
 	case m.Ack != nil:
-		return Step{Acked: m.Ack.VV}, nil
+		return Step{Acked: m.Ack.VV, AckPeers: m.Ack.Peers}, nil
 	}
 	return Step{}, fmt.Errorf("%w: empty message", ErrProtocol)
 }

@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"slices"
+
 	"github.com/shoal-db/shoal/crdt"
 	"github.com/shoal-db/shoal/sync/wire"
 )
@@ -46,6 +48,10 @@ type Outbound struct {
 	seq        uint64 // sequence number of the last message built
 	lastOwn    uint64 // own counter of the latest commit pushed
 	ackSent    *crdt.VersionVector
+	ackPeers   []crdt.ReplicaID
+	// direct are the replicas the peer reported a live session with: rows
+	// whose new dots all come from them reach the peer without us.
+	direct map[crdt.ReplicaID]bool
 }
 
 // NewOutbound returns the sending half of a session of self; the peer is
@@ -70,8 +76,35 @@ func (o *Outbound) PeerHello(peer crdt.ReplicaID, vv *crdt.VersionVector) {
 	o.state = needScan
 }
 
-// Acked records that the peer has durably applied vv.
-func (o *Outbound) Acked(vv *crdt.VersionVector) { o.known.Join(vv) }
+// Acked records that the peer has durably applied vv and has live sessions
+// with peers. If it lost a session it had, rows we did not relay to it on
+// that account may now never reach it from their origin: a fresh catch-up
+// sends whatever it lacks.
+func (o *Outbound) Acked(vv *crdt.VersionVector, peers []crdt.ReplicaID) {
+	o.known.Join(vv)
+	next := make(map[crdt.ReplicaID]bool, len(peers))
+	for _, p := range peers {
+		next[p] = true
+	}
+	for p := range o.direct {
+		if !next[p] {
+			o.rescan()
+			break
+		}
+	}
+	o.direct = next
+}
+
+// rescan schedules a catch-up: now if live, after the current one if
+// scanning (dropping the queue, which the new snapshot covers).
+func (o *Outbound) rescan() {
+	switch o.state {
+	case live:
+		o.state = needScan
+	case scanning:
+		o.queue, o.queueBytes, o.overflow = nil, 0, true
+	}
+}
 
 // Peer returns the peer's replica id, 0 before its Hello.
 func (o *Outbound) Peer() crdt.ReplicaID { return o.peer }
@@ -126,10 +159,8 @@ func (o *Outbound) Publish(c Commit) {
 		return
 	}
 	if o.queueBytes+c.Size > o.maxQueue {
+		o.rescan()
 		o.queue, o.queueBytes, o.overflow = nil, 0, true
-		if o.state == live {
-			o.state = needScan
-		}
 		return
 	}
 	o.queue = append(o.queue, c)
@@ -137,8 +168,9 @@ func (o *Outbound) Publish(c Commit) {
 }
 
 // NextPush returns the Push for the oldest queued commit, or nil when all
-// its rows are ones the peer has or sent us (there is nothing to say: the
-// next Push claims our dots up to its own counter anyway).
+// its rows are ones the peer has, sent us, or hears from their origins
+// directly (there is nothing to say: the next Push claims our dots up to
+// its own counter anyway).
 func (o *Outbound) NextPush() *wire.Message {
 	if o.state != live || len(o.queue) == 0 {
 		return nil
@@ -148,7 +180,7 @@ func (o *Outbound) NextPush() *wire.Message {
 	o.queueBytes -= c.Size
 	var rows []wire.Row
 	for _, r := range c.Rows {
-		if r.Source != o.peer && !covered(o.known, r.Row) {
+		if r.Source != o.peer && !covered(o.known, r.Row) && !o.reachesDirectly(r.Row) {
 			rows = append(rows, r.Row)
 		}
 	}
@@ -159,14 +191,30 @@ func (o *Outbound) NextPush() *wire.Message {
 	return o.stamp(&wire.Message{Push: &wire.Push{Rows: rows, OwnCounter: o.lastOwn}})
 }
 
-// Ack builds an Ack of our durable version vector, or nil if the peer was
-// already told exactly that.
-func (o *Outbound) Ack(vv *crdt.VersionVector) *wire.Message {
-	if o.ackSent != nil && o.ackSent.Equal(vv) {
+// reachesDirectly reports whether every dot of the row the peer lacks was
+// minted by another replica the peer has a live session with: that
+// replica pushes the row itself, so relaying it would only send it twice.
+// Our own dots are always sent (the Push claims them).
+func (o *Outbound) reachesDirectly(r wire.Row) bool {
+	if len(o.direct) == 0 {
+		return false
+	}
+	for _, d := range r.Row.LatestDots() {
+		if !o.known.Contains(d) && (d.Origin == o.self || !o.direct[d.Origin]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Ack builds an Ack of our durable version vector and live peers, or nil
+// if the peer was already told exactly that.
+func (o *Outbound) Ack(vv *crdt.VersionVector, peers []crdt.ReplicaID) *wire.Message {
+	if o.ackSent != nil && o.ackSent.Equal(vv) && slices.Equal(o.ackPeers, peers) {
 		return nil
 	}
-	o.ackSent = vv.Clone()
-	return o.stamp(&wire.Message{Ack: &wire.Ack{VV: vv}})
+	o.ackSent, o.ackPeers = vv.Clone(), slices.Clone(peers)
+	return o.stamp(&wire.Message{Ack: &wire.Ack{VV: vv, Peers: peers}})
 }
 
 // Lag returns how many of our own dots up to ownCounter the peer has not

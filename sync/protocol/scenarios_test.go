@@ -191,3 +191,33 @@ func TestBackPropagation(t *testing.T) {
 	}
 	s.converge()
 }
+
+// Relaying in a mesh: a row is not relayed to a peer that hears from its
+// origin directly; when that peer loses its session with the origin, the
+// relay catches it up.
+func TestRelayOnlyWithoutDirectSession(t *testing.T) {
+	s := newSim(t, 3)
+	defer s.close()
+	for _, l := range [][2]int{{2, 0}, {2, 1}, {0, 1}} {
+		s.connect(l[0], l[1])
+		s.send(l[0], l[1])
+		s.deliver(l[0], l[1], 100)
+	}
+	s.ack(0, 1) // n1 tells n0 it hears from n2 directly
+	s.write(2, "r", reg, "put", "from n2")
+	s.send(2, 0)
+	s.deliver(2, 0, 100) // n0 has r; n2 has not pushed to n1 yet
+	before := s.sent
+	s.send(0, 1)
+	if s.sent != before {
+		t.Fatal("n0 relayed r to n1, which hears from n2 directly")
+	}
+	s.breakLink(2, 1) // n1 loses n2 before n2's push arrives
+	s.ack(0, 1)       // and says so
+	s.send(0, 1)      // n0 catches n1 up
+	s.deliver(0, 1, 100)
+	if row, _ := s.nodes[1].store.Row("r", reg); !row.Live() {
+		t.Fatal("n1 never got r after losing its session with n2")
+	}
+	s.converge()
+}

@@ -264,13 +264,25 @@ func (s *sim) receive(from, to int, m *wire.Message) {
 	s.check()
 }
 
-// ack tells the sender of a link what the receiver has durably.
+// ack tells the sender of a link what the receiver has durably, and which
+// nodes the receiver hears from directly (live links into it).
 func (s *sim) ack(from, to int) {
 	if out := s.nodes[from].outs[to]; out != nil {
 		vv := s.nodes[to].store.VersionVector()
-		out.Acked(vv)
+		out.Acked(vv, s.directPeers(to))
 		s.links[[2]int{from, to}].acked = vv
 	}
+}
+
+func (s *sim) directPeers(i int) []crdt.ReplicaID {
+	var out []crdt.ReplicaID
+	for k := range s.links {
+		if k[1] == i {
+			out = append(out, s.nodes[k[0]].id)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // catchUp runs a complete catch-up from -> to on a fresh link.

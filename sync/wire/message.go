@@ -63,8 +63,11 @@ type Push struct {
 	OwnCounter uint64
 }
 
-// Ack reports the receiver's durable version vector, periodically.
+// Ack reports the receiver's durable version vector, periodically, and
+// the replicas it has a live session with: a node does not relay to a peer
+// rows whose origins that peer hears from directly.
 type Ack struct {
-	_  struct{} `cbor:",toarray"`
-	VV *crdt.VersionVector
+	_     struct{} `cbor:",toarray"`
+	VV    *crdt.VersionVector
+	Peers []crdt.ReplicaID
 }
