@@ -138,16 +138,29 @@ func (db *DB) submit(ctx context.Context, ops []op) error {
 }
 
 func (db *DB) submitRequest(ctx context.Context, r *request) error {
+	if err := db.enqueue(ctx, r); err != nil {
+		return err
+	}
+	return db.await(ctx, r)
+}
+
+// enqueue hands r to the writer without waiting for its outcome.
+func (db *DB) enqueue(ctx context.Context, r *request) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	select {
 	case db.reqs <- r:
+		return nil
 	case <-db.writerDone:
 		return ErrClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// await waits for the outcome of an enqueued request.
+func (db *DB) await(ctx context.Context, r *request) error {
 	select {
 	case err := <-r.done:
 		return err

@@ -1,9 +1,10 @@
 package node
 
 import (
-	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/shoal-db/shoal/crdt"
 	"github.com/shoal-db/shoal/storage"
@@ -16,19 +17,28 @@ type remoteApply struct {
 	rows   []wire.Row
 	claim  *crdt.VersionVector
 	source crdt.ReplicaID
+	// failed is shared by every request of one session. A session keeps
+	// several requests in flight; once one fails, the writer refuses the
+	// rest, so that no later claim (a Done, a Push's range) commits
+	// without the rows of the request that failed.
+	failed *atomic.Bool
 }
 
-// applyRemote hands rows from a peer to the writer and waits until they
-// and the claim are on disk.
-func (db *DB) applyRemote(ctx context.Context, ra *remoteApply) error {
-	return db.submitRequest(ctx, &request{remote: ra, done: make(chan error, 1)})
-}
+var errSessionFailed = errors.New("shoal: an earlier message of this session failed")
 
 // applyRemoteRows joins a peer's rows into c and records the claim. The
 // rows' timestamps move the local clock forward, except those too far
 // ahead (sync.md: the row is still stored unchanged, the clock is not
 // dragged along).
-func (db *DB) applyRemoteRows(c *storage.Commit, ra *remoteApply, now int64, touch func(rowRef)) error {
+func (db *DB) applyRemoteRows(c *storage.Commit, ra *remoteApply, now int64, touch func(rowRef)) (err error) {
+	if ra.failed.Load() {
+		return errSessionFailed
+	}
+	defer func() {
+		if err != nil {
+			ra.failed.Store(true)
+		}
+	}()
 	for _, r := range ra.rows {
 		rk, err := crdt.ParseRowKey(r.RowKey)
 		if err != nil {

@@ -33,6 +33,8 @@ type session struct {
 	in       *protocol.Inbound // receiving goroutine only
 	wake     chan struct{}     // a commit or an ack arrived for the sender
 	lastSeen atomic.Int64      // Unix nanoseconds of the last message received
+	inflight chan *request     // receiving goroutine only: requests not yet answered
+	failed   atomic.Bool       // see remoteApply.failed
 
 	mu struct {
 		sync.Mutex
@@ -66,8 +68,17 @@ func (s *session) run(ctx context.Context) error {
 	return err
 }
 
+// receiveDepth is how many of a peer's messages may be on their way to
+// disk at once: the receiver keeps reading while earlier batches sync.
+const receiveDepth = 4
+
 // receive applies every message of the peer, in order, until an error.
+// Requests go to the writer in order and are applied in order; up to
+// receiveDepth are in flight, and an error in any ends the session (the
+// writer refuses the ones after it).
 func (s *session) receive(ctx context.Context) error {
+	s.inflight = make(chan *request, receiveDepth)
+	defer s.drain(ctx)
 	for {
 		m, err := s.conn.Recv()
 		if err != nil {
@@ -98,7 +109,8 @@ func (s *session) handle(ctx context.Context, step protocol.Step) error {
 		s.db.log.Info("shoal: peer connected", "peer", peer, "name", s.conn.PeerName(), "addr", s.conn.RemoteAddr())
 	}
 	if len(step.Rows) > 0 || step.Claim != nil {
-		if err := s.db.applyRemote(ctx, &remoteApply{rows: step.Rows, claim: step.Claim, source: peer}); err != nil {
+		r := &request{remote: &remoteApply{rows: step.Rows, claim: step.Claim, source: peer, failed: &s.failed}, done: make(chan error, 1)}
+		if err := s.apply(ctx, r); err != nil {
 			return err
 		}
 	}
@@ -109,6 +121,28 @@ func (s *session) handle(ctx context.Context, step protocol.Step) error {
 		}
 	}
 	return nil
+}
+
+// apply hands r to the writer, first waiting for the oldest request in
+// flight if receiveDepth are.
+func (s *session) apply(ctx context.Context, r *request) error {
+	if len(s.inflight) == cap(s.inflight) {
+		if err := s.db.await(ctx, <-s.inflight); err != nil {
+			return err
+		}
+	}
+	if err := s.db.enqueue(ctx, r); err != nil {
+		return err
+	}
+	s.inflight <- r
+	return nil
+}
+
+// drain waits for the requests still in flight when the session ends.
+func (s *session) drain(ctx context.Context) {
+	for len(s.inflight) > 0 {
+		s.db.await(context.WithoutCancel(ctx), <-s.inflight)
+	}
 }
 
 // withOut runs f on the Outbound under the lock and wakes the sender.

@@ -92,7 +92,7 @@ func (db *DB) commitGroup(group []*request, syncq chan<- *inflight) {
 	}
 	if err != nil {
 		db.log.Error("shoal: commit failed", "err", err)
-		answer(f.applied, mapStorageErr(err))
+		failAll(f.applied, mapStorageErr(err))
 		return
 	}
 	syncq <- f
@@ -104,16 +104,26 @@ func (db *DB) commitGroup(group []*request, syncq chan<- *inflight) {
 func (db *DB) runSyncer(syncq <-chan *inflight, done chan<- struct{}) {
 	defer close(done)
 	for f := range syncq {
-		err := f.pending.Wait()
-		if err != nil {
+		if err := f.pending.Wait(); err != nil {
 			db.log.Error("shoal: commit failed", "err", err)
-			err = mapStorageErr(err)
-		} else {
-			db.hub.publish(f.events)
-			db.publish(f.changes, f.sources)
+			failAll(f.applied, mapStorageErr(err))
+			continue
 		}
-		answer(f.applied, err)
+		db.hub.publish(f.events)
+		db.publish(f.changes, f.sources)
+		answer(f.applied, nil)
 	}
+}
+
+// failAll answers rs with err, and marks the peer sessions among them
+// failed so that their later messages are refused too.
+func failAll(rs []*request, err error) {
+	for _, r := range rs {
+		if r.remote != nil {
+			r.remote.failed.Store(true)
+		}
+	}
+	answer(rs, err)
 }
 
 func answer(rs []*request, err error) {
