@@ -149,6 +149,21 @@ func (a *agentProc) stop(t *testing.T) {
 	}
 }
 
+// kill sends SIGKILL: no shutdown code runs, as in a crash or a power
+// cut of the process (the disk keeps what was synced).
+func (a *agentProc) kill(t *testing.T) {
+	t.Helper()
+	a.ended = true
+	if err := a.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-a.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("agent did not die within 30s of SIGKILL")
+	}
+}
+
 // runCLI runs a client command; wantErr is its expected stderr, and a
 // non-empty one means a non-zero exit is expected too.
 func runCLI(t *testing.T, bin, addr, wantErr string, args ...string) string {
