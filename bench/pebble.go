@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 )
 
 // The raw-Pebble baseline: what the same workload costs with no CRDT
@@ -18,11 +19,13 @@ import (
 func openPebble(dir string, cfg Config) (*pebble.DB, error) {
 	cache := pebble.NewCache(cfg.CacheSize)
 	defer cache.Unref() // Open takes its own reference
-	db, err := pebble.Open(dir, &pebble.Options{
+	opts := &pebble.Options{
 		Cache:              cache,
 		Logger:             quietLogger{},
 		FormatMajorVersion: pebble.FormatNewest,
-	})
+	}
+	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10) // as storage does
+	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("bench: open pebble %s: %w", dir, err)
 	}

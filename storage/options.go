@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -54,12 +55,17 @@ func (o *Options) validate() error {
 // pebbleOptions returns Pebble's options; the caller owns the cache
 // reference and releases it once Pebble has opened (Pebble takes its own).
 func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
-	return &pebble.Options{
+	opts := &pebble.Options{
 		FS:                 o.FS,
 		Cache:              cache,
 		Logger:             pebbleLogger{o.Logger},
 		FormatMajorVersion: pebble.FormatNewest,
 	}
+	// Reads are point lookups of one row (a register Get, a commit reading
+	// the row it changes, catch-up following the dot index): a Bloom filter
+	// per table lets a lookup skip the tables that lack the key.
+	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	return opts
 }
 
 // pebbleLogger adapts a *slog.Logger to Pebble's printf-style logger.
