@@ -54,8 +54,32 @@ func Marshal(v any) ([]byte, error) { return encMode.Marshal(v) }
 // Unmarshal decodes untrusted CBOR into v with strict limits.
 func Unmarshal(b []byte, v any) error { return decMode.Unmarshal(b, v) }
 
+// rowCBOR is Row without its methods: what the generic encoder makes of a
+// row. The hand-written encoder and decoder must agree with it exactly.
+type rowCBOR Row
+
+// MarshalCBOR encodes the row canonically (by hand), wherever it is
+// embedded: in a wire message, in an encoded Object.
+func (r Row) MarshalCBOR() ([]byte, error) { return appendRow(nil, r), nil }
+
+// UnmarshalCBOR decodes a row embedded in a larger message: the fast path
+// for canonical bytes, else the strict generic decoder. Validation is the
+// caller's (DecodeRow, wire.Decode).
+func (r *Row) UnmarshalCBOR(b []byte) error {
+	if fast, ok := decodeRowFast(b); ok {
+		*r = fast
+		return nil
+	}
+	var g rowCBOR
+	if err := decMode.Unmarshal(b, &g); err != nil {
+		return err
+	}
+	*r = Row(g)
+	return nil
+}
+
 // EncodeRow returns the canonical bytes of a row.
-func EncodeRow(r Row) ([]byte, error) { return encMode.Marshal(r.canonical()) }
+func EncodeRow(r Row) ([]byte, error) { return appendRow(nil, r), nil }
 
 // canonical returns r with its empty slices set to nil. CBOR tells an empty
 // array from null, so without this a row decoded from an empty array, or
@@ -77,11 +101,9 @@ func DecodeRow(b []byte) (Row, error) {
 	if len(b) > maxValueBytes {
 		return Row{}, fmt.Errorf("%w: row of %d bytes", ErrInvalid, len(b))
 	}
-	r, ok := decodeRowFast(b)
-	if !ok {
-		if err := decMode.Unmarshal(b, &r); err != nil {
-			return Row{}, fmt.Errorf("%w: %v", ErrInvalid, err)
-		}
+	var r Row
+	if err := r.UnmarshalCBOR(b); err != nil {
+		return Row{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if err := r.Validate(); err != nil {
 		return Row{}, err
