@@ -177,8 +177,21 @@ func (db *DB) addSession(s *session) {
 
 func (db *DB) removeSession(s *session) {
 	db.repl.mu.Lock()
-	defer db.repl.mu.Unlock()
 	delete(db.repl.mu.sessions, s)
+	db.repl.mu.Unlock()
+	db.peersChanged()
+}
+
+// peersChanged has every session tell its peer our new set of live peers
+// at once, rather than at the next ack tick: until a peer knows whom we
+// hear from directly, it relays us their writes too.
+func (db *DB) peersChanged() {
+	db.repl.mu.Lock()
+	defer db.repl.mu.Unlock()
+	for s := range db.repl.mu.sessions {
+		s.ackNow.Store(true)
+		s.poke()
+	}
 }
 
 // publish hands a committed group to every session, as one protocol

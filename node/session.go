@@ -35,6 +35,7 @@ type session struct {
 	lastSeen atomic.Int64      // Unix nanoseconds of the last message received
 	inflight chan *request     // receiving goroutine only: requests not yet answered
 	failed   atomic.Bool       // see remoteApply.failed
+	ackNow   atomic.Bool       // our set of live peers changed: tell this peer now
 
 	mu struct {
 		sync.Mutex
@@ -107,6 +108,7 @@ func (s *session) handle(ctx context.Context, step protocol.Step) error {
 		}
 		s.withOut(func(o *protocol.Outbound) { o.PeerHello(peer, step.Hello.VV); o.Acked(acked, nil) })
 		s.db.log.Info("shoal: peer connected", "peer", peer, "name", s.conn.PeerName(), "addr", s.conn.RemoteAddr())
+		s.db.peersChanged()
 	}
 	if len(step.Rows) > 0 || step.Claim != nil {
 		r := &request{remote: &remoteApply{rows: step.Rows, claim: step.Claim, source: peer, failed: &s.failed}, done: make(chan error, 1)}
@@ -197,6 +199,9 @@ func (s *session) sendLoop(ctx context.Context) error {
 		case <-ticker.C: // busy: still ack on time
 			err = s.ack()
 		default:
+			if s.ackNow.Swap(false) {
+				err = s.ack()
+			}
 		}
 		if err != nil {
 			return err
