@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -230,3 +231,30 @@ func must(t *testing.T, err error) {
 func second[T any](_ T, err error) error { return err }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestStatus(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openMem(t, nil)
+	must(t, db.Put(ctx, "k", []byte("v")))
+	st, err := db.Status()
+	must(t, err)
+	if st.NodeID != db.ID() || st.LastDot != 1 || st.DiskBytes == 0 || len(st.Peers) != 0 || st.WatchCursor != db.Cursor() {
+		t.Fatalf("status = %+v", st)
+	}
+}
+
+// TestPeerDownDoesNotBlockWrites: a node whose only peer cannot be reached
+// keeps taking writes, and reports the peer as disconnected.
+func TestPeerDownDoesNotBlockWrites(t *testing.T) {
+	ctx := context.Background()
+	net := newMemNet()
+	db, _ := openMem(t, &Options{Transport: net.transport("a"), Peers: []string{"nowhere"}})
+	for i := range 100 {
+		must(t, db.Put(ctx, fmt.Sprint(i), []byte("v")))
+	}
+	st, err := db.Status()
+	must(t, err)
+	if len(st.Peers) != 1 || st.Peers[0].Connected || st.Peers[0].Addr != "nowhere" {
+		t.Fatalf("peers = %+v", st.Peers)
+	}
+}

@@ -11,6 +11,8 @@ type Status struct {
 	VersionVector string
 	// WatchCursor is the cursor of the latest committed event.
 	WatchCursor uint64
+	// DiskBytes is what the store takes on disk.
+	DiskBytes uint64
 }
 
 // PeerStatus is one peer's state as this node sees it.
@@ -36,6 +38,7 @@ func (db *DB) Status() (Status, error) {
 		LastDot:       db.store.LastCounter(),
 		VersionVector: db.store.VersionVector().String(),
 		WatchCursor:   db.hub.head(),
+		DiskBytes:     db.store.DiskUsage(),
 	}, nil
 }
 

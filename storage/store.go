@@ -165,3 +165,11 @@ func (s *Store) Flush() error {
 	}
 	return s.db.Flush()
 }
+
+// DiskUsage returns the bytes Pebble uses on disk (tables, logs, manifests).
+func (s *Store) DiskUsage() uint64 {
+	if s.checkOpen() != nil {
+		return 0
+	}
+	return s.db.Metrics().DiskSpaceUsage()
+}
