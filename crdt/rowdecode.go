@@ -1,6 +1,9 @@
 package crdt
 
-import "math"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // decodeRowFast decodes the canonical encoding of a row by hand: reads
 // decode a row per Get, and the reflection-based decoder was a third of a
@@ -46,38 +49,31 @@ type fastDecoder struct {
 
 // head reads an item's major type and argument (definite lengths only).
 func (d *fastDecoder) head() (major byte, arg uint64) {
-	if d.failed || len(d.b) == 0 {
+	b := d.b
+	if d.failed || len(b) == 0 {
 		d.failed = true
 		return 0, 0
 	}
-	major, info := d.b[0]>>5, d.b[0]&0x1f
-	d.b = d.b[1:]
-	if info < 24 {
+	major, info := b[0]>>5, b[0]&0x1f
+	switch {
+	case info < 24:
+		d.b = b[1:]
 		return major, uint64(info)
+	case info == 24 && len(b) >= 2:
+		d.b = b[2:]
+		return major, uint64(b[1])
+	case info == 25 && len(b) >= 3:
+		d.b = b[3:]
+		return major, uint64(binary.BigEndian.Uint16(b[1:]))
+	case info == 26 && len(b) >= 5:
+		d.b = b[5:]
+		return major, uint64(binary.BigEndian.Uint32(b[1:]))
+	case info == 27 && len(b) >= 9:
+		d.b = b[9:]
+		return major, binary.BigEndian.Uint64(b[1:])
 	}
-	size := 0
-	switch info {
-	case 24:
-		size = 1
-	case 25:
-		size = 2
-	case 26:
-		size = 4
-	case 27:
-		size = 8
-	default: // indefinite lengths and reserved values
-		d.failed = true
-		return 0, 0
-	}
-	if len(d.b) < size {
-		d.failed = true
-		return 0, 0
-	}
-	for _, c := range d.b[:size] {
-		arg = arg<<8 | uint64(c)
-	}
-	d.b = d.b[size:]
-	return major, arg
+	d.failed = true // indefinite lengths, reserved values, truncation
+	return 0, 0
 }
 
 func (d *fastDecoder) expect(want byte) uint64 {
