@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -37,6 +38,7 @@ func (c *cluster) checkEverywhere(want state, deleted ...string) {
 		}
 	}
 	c.checkPeers()
+	c.checkMetrics()
 }
 
 // checkKey reads key on m as its type's own command or endpoint gives it.
@@ -126,4 +128,41 @@ func (c *cluster) status(m *member) httpapi.Status {
 		c.t.Fatalf("%s: status -o json: %v\n%s", m.name, err, out)
 	}
 	return st
+}
+
+// checkMetrics scrapes every running member and looks for each other
+// one, by node id, as a connected peer. Each has two sessions with every
+// peer (both dial), and for a while a dead one beside them after a crash:
+// still one series per peer, or the scrape fails.
+func (c *cluster) checkMetrics() {
+	c.t.Helper()
+	ids := map[*member]string{}
+	for _, m := range c.running() {
+		ids[m] = c.status(m).NodeID
+	}
+	for _, m := range c.running() {
+		resp, err := http.Get(m.url() + "/metrics")
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for other, id := range ids {
+			want := fmt.Sprintf("shoal_peer_connected{peer=%q} 1\n", id)
+			if other != m && (resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want)) {
+				c.t.Errorf("%s: /metrics: %s, want %q in:\n%s", m.name, resp.Status, want, grepLines(string(body), "shoal_peer"))
+			}
+		}
+	}
+}
+
+// grepLines returns the lines of text that contain s.
+func grepLines(text, s string) string {
+	var out []string
+	for line := range strings.Lines(text) {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "")
 }

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"math/rand/v2"
 	"net"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -96,29 +100,50 @@ func (c *cluster) stopAll() {
 	}
 }
 
-// freePort returns a loopback host:port that was free a moment ago on
-// network ("tcp" or "udp"). The agents need fixed ports known before they
-// start (peers name each other) and kept across a restart, so port 0
-// cannot be used; another process taking the port in between is unlikely
-// on loopback and would fail the start loudly, not silently.
+// freePort returns a loopback host:port on network ("tcp" or "udp") that
+// was free a moment ago. The agents need ports known before they start
+// (peers name each other) and kept across a restart, so port 0 will not
+// do. The port is taken below the kernel's ephemeral range: a port from
+// that range could be handed to some outgoing socket meanwhile, such as
+// one of the sockets the survivors redial a stopped member from.
 func freePort(t *testing.T, network string) string {
 	t.Helper()
-	var addr net.Addr
-	switch network {
-	case "udp":
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	lo, hi := 10000, ephemeralLow()
+	for range 100 {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lo+rand.IntN(hi-lo)))
+		if portFree(network, addr) {
+			return addr
 		}
-		addr = pc.LocalAddr()
-		pc.Close()
-	default:
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	}
+	t.Fatalf("no free %s port found in [%d, %d)", network, lo, hi)
+	return ""
+}
+
+func portFree(network, addr string) bool {
+	if network == "udp" {
+		pc, err := net.ListenPacket("udp", addr)
+		if err == nil {
+			pc.Close()
 		}
-		addr = ln.Addr()
+		return err == nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
 		ln.Close()
 	}
-	return addr.String()
+	return err == nil
+}
+
+// ephemeralLow is the bottom of the kernel's ephemeral port range, or a
+// common default where it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if n, err := strconv.Atoi(f[0]); err == nil && len(f) == 2 && n > 11000 {
+		return n
+	}
+	return 32768
 }

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shoal-db/shoal/node"
 )
 
 // statusCollector turns one node.Status, read at scrape time, into the peer
@@ -21,7 +22,7 @@ func newStatusCollector(status StatusFunc) *statusCollector {
 	peer := []string{"peer"}
 	return &statusCollector{
 		status:    status,
-		peers:     prometheus.NewDesc("shoal_peers", "Peers this node knows of (configured or connected).", nil, nil),
+		peers:     prometheus.NewDesc("shoal_peers", "Peers this node knows of (configured or connected), each counted once however many sessions it has.", nil, nil),
 		connected: prometheus.NewDesc("shoal_peer_connected", "1 if the peer is connected now, else 0.", peer, nil),
 		sent:      prometheus.NewDesc("shoal_sync_bytes_sent_total", "Sync bytes sent to the peer.", peer, nil),
 		received:  prometheus.NewDesc("shoal_sync_bytes_received_total", "Sync bytes received from the peer.", peer, nil),
@@ -43,20 +44,55 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(len(st.Peers)))
+	peers := mergePeers(st.Peers)
+	ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(len(peers)))
 	ch <- prometheus.MustNewConstMetric(c.lastDot, prometheus.GaugeValue, float64(st.LastDot))
-	for _, p := range st.Peers {
-		name := p.ID
-		if name == "" {
-			name = p.Addr // a configured peer not yet reached has no id
-		}
+	for _, p := range peers {
 		connected := 0.0
 		if p.Connected {
 			connected = 1
 		}
-		ch <- prometheus.MustNewConstMetric(c.connected, prometheus.GaugeValue, connected, name)
-		ch <- prometheus.MustNewConstMetric(c.sent, prometheus.CounterValue, float64(p.BytesSent), name)
-		ch <- prometheus.MustNewConstMetric(c.received, prometheus.CounterValue, float64(p.BytesRecv), name)
-		ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(p.Lag), name)
+		ch <- prometheus.MustNewConstMetric(c.connected, prometheus.GaugeValue, connected, p.name)
+		ch <- prometheus.MustNewConstMetric(c.sent, prometheus.CounterValue, float64(p.BytesSent), p.name)
+		ch <- prometheus.MustNewConstMetric(c.received, prometheus.CounterValue, float64(p.BytesRecv), p.name)
+		ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(p.Lag), p.name)
 	}
+}
+
+// peerFigures are one peer's figures over all its sessions.
+type peerFigures struct {
+	name string // the peer's id, or its address while it has none
+	node.PeerStatus
+}
+
+// mergePeers folds the sessions of each peer into one entry, in the order
+// the peers first appear. A node has two sessions with a peer when both
+// dial each other (every node --peer's the others), and, for up to the
+// transport's idle timeout after a peer crashed and came back, a dead one
+// beside the new one; two series with the same labels would fail the
+// whole scrape. The peer is connected if any session is; bytes add up
+// (a total that drops when a session ends reads as a counter reset, as a
+// reconnection already does); the lag is the smallest, what the peer has
+// acknowledged on its best-informed session.
+func mergePeers(sessions []node.PeerStatus) []peerFigures {
+	var out []peerFigures
+	index := map[string]int{}
+	for _, s := range sessions {
+		name := s.ID
+		if name == "" {
+			name = s.Addr // a configured peer not yet reached has no id
+		}
+		i, seen := index[name]
+		if !seen {
+			index[name] = len(out)
+			out = append(out, peerFigures{name: name, PeerStatus: s})
+			continue
+		}
+		p := &out[i]
+		p.Connected = p.Connected || s.Connected
+		p.BytesSent += s.BytesSent
+		p.BytesRecv += s.BytesRecv
+		p.Lag = min(p.Lag, s.Lag)
+	}
+	return out
 }
