@@ -35,8 +35,9 @@ type DB struct {
 		scans sync.WaitGroup
 	}
 
-	clock crdt.Clock // owned by the writer goroutine
-	repl  replication
+	clock       crdt.Clock // owned by the writer goroutine
+	clockWarned int64      // when the writer last logged a remote clock ahead
+	repl        replication
 }
 
 // request is one caller's writes, or one message's rows from a peer,

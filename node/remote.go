@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/shoal-db/shoal/crdt"
 	"github.com/shoal-db/shoal/storage"
@@ -84,9 +85,14 @@ func checkCounterRow(rk crdt.RowKey, row crdt.Row) error {
 	return nil
 }
 
+// observe moves the clock past a remote row's timestamps. A row too far
+// ahead is logged at most once a minute: a peer with a wild clock must not
+// flood the log either.
 func (db *DB) observe(row crdt.Row, now int64) {
 	for _, e := range row.Entries {
-		if err := db.clock.Observe(e.Time, now); err != nil {
+		err := db.clock.Observe(e.Time, now)
+		if err != nil && now-db.clockWarned > int64(time.Minute) {
+			db.clockWarned = now
 			db.log.Warn("shoal: remote clock ahead; local clock kept", "err", err, "dot", e.Dot)
 		}
 	}
