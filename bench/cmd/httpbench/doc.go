@@ -5,7 +5,7 @@
 // node.Open in its own process, and prints ops/s, p50/p99 latency and the
 // ratio http/embedded for each. See bench.RunHTTP.
 //
-//	go run ./bench/cmd/httpbench            # a little over a minute on 2 cores
+//	go run ./bench/cmd/httpbench            # about 50 s on 2 cores
 //	go run ./bench/cmd/httpbench -quick     # seconds: a smoke test for CI
 //	go run ./bench/cmd/httpbench -clients 1,8,64 -duration 10s -json out.json
 package main
