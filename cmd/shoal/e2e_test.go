@@ -10,8 +10,8 @@ import (
 // CA made by `shoal cert`, writes every type through the HTTP API and the
 // CLI on different nodes, SIGKILLs one, writes more on the others,
 // restarts it on the same data and ports, and checks that every node
-// answers the same values; then an agent with a certificate from another
-// CA tries to join and must be refused while the cluster keeps serving.
+// answers the same values; then two agents with certificates from another
+// CA try to join and must be refused while the cluster keeps serving.
 func TestThreeAgentCluster(t *testing.T) {
 	bin := shoalBinary(t)
 	t0 := time.Now() // the steps log their time: -v shows where a slow run spent it
