@@ -3,6 +3,7 @@ package crdt
 import (
 	"cmp"
 	"fmt"
+	"log/slog"
 	"slices"
 )
 
@@ -20,6 +21,9 @@ func (r ReplicaID) String() string {
 	}
 	return string(b[:])
 }
+
+// LogValue logs the id in hex, as everywhere else, not as a number.
+func (r ReplicaID) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // Dot names one mutation: the replica that made it and that replica's
 // counter at the time. Counters start at 1; a dot is never reused.

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"os"
 
 	"github.com/shoal-db/shoal/sync/identity"
 	"github.com/shoal-db/shoal/sync/transport"
@@ -25,7 +26,13 @@ func (o *Options) transport() (Transport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &quicTransport{opts: transport.Options{TLS: server, ClientTLS: client, Logger: o.Logger}}, nil
+	// The reset secret must survive restarts and stay private: the node's
+	// TLS key is both. See transport.Options.ResetSecret.
+	secret, err := os.ReadFile(o.TLS.Key)
+	if err != nil {
+		return nil, err
+	}
+	return &quicTransport{opts: transport.Options{TLS: server, ClientTLS: client, Logger: o.Logger, ResetSecret: secret}}, nil
 }
 
 // quicTransport adapts sync/transport (QUIC, mutual TLS 1.3) to Transport.

@@ -28,7 +28,7 @@ func Dial(ctx context.Context, addr string, opts *Options) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transport: dial %s: %w", addr, err)
 	}
-	tr := &quic.Transport{Conn: udp}
+	tr := &quic.Transport{Conn: udp, StatelessResetKey: o.statelessResetKey()}
 	release := func() { tr.Close(); udp.Close() }
 	c, err := dialOn(ctx, tr, raddr, o, tlsConf, release)
 	if err != nil {

@@ -52,7 +52,7 @@ func Listen(addr string, opts *Options) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transport: listen %s: %w", addr, err)
 	}
-	tr := &quic.Transport{Conn: udp}
+	tr := &quic.Transport{Conn: udp, StatelessResetKey: o.statelessResetKey()}
 	ln, err := tr.Listen(tlsConf, o.quicConfig(true))
 	if err != nil {
 		tr.Close()

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"log/slog"
@@ -43,6 +44,21 @@ type Options struct {
 	KeepAlive time.Duration
 	// Logger receives connection events (slog.DiscardHandler if nil).
 	Logger *slog.Logger
+	// ResetSecret, if set, derives the QUIC stateless reset key. It must be
+	// the same across restarts of a node (e.g. derived from its TLS key):
+	// then a node restarted on its port answers its peers' packets for the
+	// connections it lost with a stateless reset, and they redial at once
+	// instead of waiting out the idle timeout.
+	ResetSecret []byte
+}
+
+// statelessResetKey derives the reset key from ResetSecret, or nil.
+func (o *Options) statelessResetKey() *quic.StatelessResetKey {
+	if len(o.ResetSecret) == 0 {
+		return nil
+	}
+	k := quic.StatelessResetKey(sha256.Sum256(append([]byte("shoal stateless reset\x00"), o.ResetSecret...)))
+	return &k
 }
 
 // withDefaults returns a copy of o with every zero field set.
