@@ -22,22 +22,47 @@ func decodeRowFast(b []byte) (r Row, ok bool) {
 		return Row{}, false
 	}
 	r.Kind = Kind(kind)
-	if n, null := d.arrayOrNull(); !null {
-		r.Entries = make([]Entry, 0, n)
-		for range n {
-			r.Entries = append(r.Entries, d.entry())
+	n, null := d.arrayOrNull()
+	if n == 1 {
+		e := d.entry() // held until the context's length is known
+		m, null := d.arrayOrNull()
+		if null || m != 1 {
+			r.Entries = []Entry{e}
+			r.Context = d.context(m, null)
+		} else {
+			// The common register row: one allocation for both slices.
+			both := new(struct {
+				e [1]Entry
+				c [1]Dot
+			})
+			both.e[0], both.c[0] = e, d.dot()
+			r.Entries, r.Context = both.e[:], both.c[:]
 		}
-	}
-	if n, null := d.arrayOrNull(); !null {
-		r.Context = make(Context, 0, n)
-		for range n {
-			r.Context = append(r.Context, d.dot())
+	} else {
+		if !null {
+			r.Entries = make([]Entry, 0, n)
+			for range n {
+				r.Entries = append(r.Entries, d.entry())
+			}
 		}
+		r.Context = d.context(d.arrayOrNull())
 	}
 	if d.failed || len(d.b) != 0 {
 		return Row{}, false
 	}
 	return r, true
+}
+
+// context reads m dots (nil for a CBOR null).
+func (d *fastDecoder) context(m int, null bool) Context {
+	if null {
+		return nil
+	}
+	c := make(Context, 0, m)
+	for range m {
+		c = append(c, d.dot())
+	}
+	return c
 }
 
 // fastDecoder reads CBOR items off b; any surprise sets failed, after
