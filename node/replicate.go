@@ -28,6 +28,9 @@ type replication struct {
 		sync.Mutex
 		sessions map[*session]struct{}
 		dialed   map[string]*session // by configured address; nil while down
+		// byAddr is the peer each configured address turned out to be, so
+		// that a peer already connected the other way is not dialed again.
+		byAddr map[string]crdt.ReplicaID
 	}
 }
 
@@ -37,6 +40,7 @@ func (db *DB) startReplication() error {
 	r := &db.repl
 	r.mu.sessions = map[*session]struct{}{}
 	r.mu.dialed = map[string]*session{}
+	r.mu.byAddr = map[string]crdt.ReplicaID{}
 	if db.opts.Listen == "" && len(db.opts.Peers) == 0 {
 		return nil
 	}
@@ -103,7 +107,7 @@ func (db *DB) acceptLoop() {
 			continue
 		}
 		r.wg.Go(func() {
-			err := newSession(db, conn, conn.RemoteAddr()).run(r.ctx)
+			err := newSession(db, conn, conn.RemoteAddr(), false).run(r.ctx)
 			db.log.Info("shoal: peer session ended", "addr", conn.RemoteAddr(), "err", err)
 		})
 	}
@@ -116,6 +120,14 @@ func (db *DB) dialLoop(addr string) {
 	rng := rand.New(rand.NewPCG(uint64(db.store.ReplicaID()), uint64(len(addr))))
 	attempt := 0
 	for r.ctx.Err() == nil {
+		if db.connectedTo(addr) { // the peer dialed us: one session is enough
+			select {
+			case <-time.After(min(time.Second, db.opts.SyncBackoffMax)):
+				continue
+			case <-r.ctx.Done():
+				return
+			}
+		}
 		start := time.Now()
 		err := db.dialOnce(addr)
 		if time.Since(start) > db.opts.SyncBackoffMax {
@@ -143,7 +155,7 @@ func (db *DB) dialOnce(addr string) error {
 	if err != nil {
 		return err
 	}
-	s := newSession(db, conn, addr)
+	s := newSession(db, conn, addr, true)
 	r.mu.Lock()
 	r.mu.dialed[addr] = s
 	r.mu.Unlock()
@@ -152,6 +164,62 @@ func (db *DB) dialOnce(addr string) error {
 	r.mu.dialed[addr] = nil
 	r.mu.Unlock()
 	return err
+}
+
+var errDuplicateSession = errors.New("shoal: a session with this peer exists; keeping one")
+
+// claimPeer keeps one session per peer. When two nodes dial each other,
+// both keep the connection dialed by the smaller replica id, so they agree
+// on which to close without talking. The loser's dial loop then sees the
+// peer connected and waits.
+// On success the session's Outbound learns the peer (hello) under the same
+// lock, so two sessions with one peer always see each other.
+func (db *DB) claimPeer(s *session, peer crdt.ReplicaID, hello func(*protocol.Outbound)) error {
+	r := &db.repl
+	r.mu.Lock()
+	if s.dialed {
+		r.mu.byAddr[s.addr] = peer
+	}
+	keepNew := s.dialed == (db.store.ReplicaID() < peer)
+	var losers []*session
+	for o := range r.mu.sessions {
+		if o != s && o.peer() == peer {
+			losers = append(losers, o)
+		}
+	}
+	if len(losers) > 0 && !keepNew {
+		r.mu.Unlock()
+		return errDuplicateSession
+	}
+	s.withOutQuiet(hello)
+	r.mu.Unlock()
+	for _, o := range losers {
+		o.conn.Close()
+	}
+	s.poke()
+	return nil
+}
+
+// connectedTo reports whether the peer at a configured address is known
+// and has a live session, dialed or accepted.
+func (db *DB) connectedTo(addr string) bool {
+	db.repl.mu.Lock()
+	defer db.repl.mu.Unlock()
+	return db.connectedToLocked(addr)
+}
+
+func (db *DB) connectedToLocked(addr string) bool {
+	r := &db.repl
+	peer, ok := r.mu.byAddr[addr]
+	if !ok {
+		return false
+	}
+	for s := range r.mu.sessions {
+		if s.peer() == peer {
+			return true
+		}
+	}
+	return false
 }
 
 // backoff returns the wait before redial number attempt: exponential from
@@ -238,7 +306,7 @@ func (db *DB) peerStatuses() []PeerStatus {
 		out = append(out, s.peerStatus(own))
 	}
 	for addr, s := range db.repl.mu.dialed {
-		if s == nil {
+		if s == nil && !db.connectedToLocked(addr) {
 			out = append(out, PeerStatus{Addr: addr})
 		}
 	}

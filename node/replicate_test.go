@@ -144,3 +144,33 @@ func TestReplicationBasic(t *testing.T) {
 		}
 	})
 }
+
+// TestDialingEachOther: two nodes that both dial each other keep one
+// session, agree on which, and still replicate both ways.
+func TestDialingEachOther(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		net := newMemNet()
+		open := func(name, peer string) *DB {
+			db, err := Open("db", &Options{FS: vfs.NewMem(), Logger: discardLogger(), Transport: net.transport(name),
+				Listen: name, Peers: []string{peer}, SyncBackoffMax: time.Second})
+			must(t, err)
+			return db
+		}
+		a, b := open("a", "b"), open("b", "a")
+		defer a.Close()
+		defer b.Close()
+		must(t, a.Put(ctx, "from-a", []byte("1")))
+		must(t, b.Put(ctx, "from-b", []byte("2")))
+		c := &cluster{t: t, dbs: []*DB{a, b}}
+		c.waitConverged(30 * time.Second)
+		time.Sleep(5 * time.Second) // redials settle
+		for _, db := range []*DB{a, b} {
+			st, err := db.Status()
+			must(t, err)
+			if len(st.Peers) != 1 || !st.Peers[0].Connected {
+				t.Fatalf("%s peers = %+v, want one connected session", st.NodeID, st.Peers)
+			}
+		}
+	})
+}

@@ -30,6 +30,7 @@ type session struct {
 	db       *DB
 	conn     Conn
 	addr     string
+	dialed   bool              // we dialed it (else accepted it)
 	in       *protocol.Inbound // receiving goroutine only
 	wake     chan struct{}     // a commit or an ack arrived for the sender
 	lastSeen atomic.Int64      // Unix nanoseconds of the last message received
@@ -43,8 +44,8 @@ type session struct {
 	}
 }
 
-func newSession(db *DB, conn Conn, addr string) *session {
-	s := &session{db: db, conn: conn, addr: addr, in: protocol.NewInbound(db.store.ReplicaID()), wake: make(chan struct{}, 1)}
+func newSession(db *DB, conn Conn, addr string, dialed bool) *session {
+	s := &session{db: db, conn: conn, addr: addr, dialed: dialed, in: protocol.NewInbound(db.store.ReplicaID()), wake: make(chan struct{}, 1)}
 	s.mu.out = protocol.NewOutbound(db.store.ReplicaID(), db.opts.SyncQueueBytes)
 	return s
 }
@@ -106,7 +107,10 @@ func (s *session) handle(ctx context.Context, step protocol.Step) error {
 		if err != nil {
 			return err
 		}
-		s.withOut(func(o *protocol.Outbound) { o.PeerHello(peer, step.Hello.VV); o.Acked(acked, nil) })
+		hello := func(o *protocol.Outbound) { o.PeerHello(peer, step.Hello.VV); o.Acked(acked, nil) }
+		if err := s.db.claimPeer(s, peer, hello); err != nil {
+			return err
+		}
 		s.db.log.Info("shoal: peer connected", "peer", peer, "name", s.conn.PeerName(), "addr", s.conn.RemoteAddr())
 		s.db.peersChanged()
 	}
