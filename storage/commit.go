@@ -55,8 +55,23 @@ func (s *Store) NewCommit() *Commit {
 // Object returns the stored rows of key joined with this commit's pending
 // rows.
 func (c *Commit) Object(key string) (crdt.Object, error) {
-	obj, err := c.s.Object(key)
+	if err := c.s.checkOpen(); err != nil {
+		return nil, err
+	}
+	it, err := c.iterator()
 	if err != nil {
+		return nil, err
+	}
+	obj := crdt.Object{}
+	prefix := objectPrefix(key)
+	for valid := it.SeekGE(prefix); valid && hasPrefix(it.Key(), prefix); valid = it.Next() {
+		_, rk, row, err := decodeDataEntry(it)
+		if err != nil {
+			return nil, err
+		}
+		obj[rk] = row
+	}
+	if err := it.Error(); err != nil {
 		return nil, err
 	}
 	for _, i := range c.byKey[key] {
