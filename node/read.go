@@ -152,6 +152,30 @@ func (db *DB) readTyped(ctx context.Context, key string, want Type) (crdt.Object
 	return obj, conflicts, nil
 }
 
+// Lookup returns key's value whatever its type; ErrNotFound when the key
+// holds nothing live.
+func (db *DB) Lookup(ctx context.Context, key string) (Record, error) {
+	if err := validateKey("key", key); err != nil {
+		return Record{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	if err := db.beginRead(); err != nil {
+		return Record{}, err
+	}
+	defer db.pointReads.RUnlock()
+	obj, err := db.store.Object(key)
+	if err != nil {
+		return Record{}, mapStorageErr(err)
+	}
+	rec, ok := recordOf(key, obj)
+	if !ok {
+		return Record{}, fmt.Errorf("%w: key %q", ErrNotFound, key)
+	}
+	return rec, nil
+}
+
 // ScanOptions selects the keys Scan visits: those with Prefix, from Start
 // (inclusive) to End (exclusive), at most Limit of them (0: no limit).
 type ScanOptions struct {

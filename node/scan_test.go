@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 )
@@ -72,4 +73,23 @@ func TestScanStopsEarly(t *testing.T) {
 		break
 	}
 	must(t, db.Close()) // would hang if the broken-off scan still counted as a read in flight
+}
+
+func TestLookup(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openMem(t, nil)
+	must(t, db.Increment(ctx, "c", 3))
+	must(t, db.Put(ctx, "r", []byte("v")))
+	must(t, db.Delete(ctx, "r"))
+	if rec, err := db.Lookup(ctx, "c"); err != nil || rec.Type != TypeCounter || rec.Counter != 3 {
+		t.Fatalf("Lookup(c) = %+v, %v", rec, err)
+	}
+	for _, k := range []string{"r", "absent"} {
+		if _, err := db.Lookup(ctx, k); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Lookup(%s) = %v, want ErrNotFound", k, err)
+		}
+	}
+	if _, err := db.Lookup(ctx, ""); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("Lookup of an empty key: %v", err)
+	}
 }

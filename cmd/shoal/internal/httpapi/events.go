@@ -39,11 +39,11 @@ func (s *Server) describe(ctx context.Context, e node.Event) (string, Change, er
 
 // current reads one key of any type; ok is false when it holds nothing live.
 func (s *Server) current(ctx context.Context, key string) (node.Record, bool, error) {
-	// key+"\x00" is the first key after key in byte order.
-	for rec, err := range s.db.Scan(ctx, node.ScanOptions{Start: key, End: key + "\x00", Limit: 1}) {
-		return rec, err == nil && rec.Key == key, err
+	rec, err := s.db.Lookup(ctx, key)
+	if errors.Is(err, node.ErrNotFound) {
+		return node.Record{}, false, nil
 	}
-	return node.Record{}, false, nil
+	return rec, err == nil, err
 }
 
 // errTooSlow marks a stream cut off because a write to it timed out.
