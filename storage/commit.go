@@ -64,7 +64,7 @@ func (c *Commit) Object(key string) (crdt.Object, error) {
 	}
 	obj := crdt.Object{}
 	prefix := objectPrefix(key)
-	for valid := it.SeekGE(prefix); valid && hasPrefix(it.Key(), prefix); valid = it.Next() {
+	for valid := it.SeekGE(prefix); valid && hasPrefix(it.Key(), prefix); valid = it.NextPrefix() {
 		_, rk, row, err := decodeDataEntry(it)
 		if err != nil {
 			return nil, err

@@ -66,7 +66,9 @@ func (c *Commit) LiveKinds(key string) ([]crdt.Kind, error) {
 			row = c.changes[i].Row // pending state wins over stored
 		}
 		live[k] = row.Live()
-		valid = it.Next()
+		// NextPrefix, not Next: a hot row (a counter's share) has thousands
+		// of versions in the memtable, and Next steps over each of them.
+		valid = it.NextPrefix()
 	}
 	if err := it.Error(); err != nil {
 		return nil, err

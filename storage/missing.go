@@ -53,7 +53,7 @@ func scanAllRows(r pebble.Reader, _ *crdt.VersionVector, fn func(Change) error) 
 		return err
 	}
 	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
+	for it.First(); it.Valid(); it.NextPrefix() {
 		key, rk, row, err := decodeDataEntry(it)
 		if err != nil {
 			return err

@@ -34,7 +34,7 @@ func readObject(r pebble.Reader, key string) (crdt.Object, error) {
 	}
 	defer it.Close()
 	obj := crdt.Object{}
-	for it.First(); it.Valid(); it.Next() {
+	for it.First(); it.Valid(); it.NextPrefix() {
 		_, rk, row, err := decodeDataEntry(it)
 		if err != nil {
 			return nil, err

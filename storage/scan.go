@@ -70,7 +70,7 @@ func scanKeys(r pebble.Reader, opts ScanOptions, yield func(KeyObject, error) bo
 	defer it.Close()
 	var cur KeyObject
 	n := 0
-	for it.First(); it.Valid(); it.Next() {
+	for it.First(); it.Valid(); it.NextPrefix() {
 		key, rk, row, err := decodeDataEntry(it)
 		if err != nil {
 			return err
