@@ -91,8 +91,7 @@ func (db *DB) Close() error {
 	db.stopReplication() // sessions may wait on the writer: stop them first
 	close(db.quit)
 	<-db.writerDone
-	db.pointReads.Lock() // every point read that saw closed == false is done
-	db.pointReads.Unlock()
+	db.waitPointReads()
 	db.mu.scans.Wait()
 	db.hub.close()
 	if err := db.store.Close(); err != nil {
@@ -103,6 +102,14 @@ func (db *DB) Close() error {
 
 // ID returns the node's replica id as 16 hex digits.
 func (db *DB) ID() string { return db.store.ReplicaID().String() }
+
+// waitPointReads returns once every point read that saw closed == false
+// has finished: taking the write lock waits for their read locks.
+func (db *DB) waitPointReads() {
+	db.pointReads.Lock()
+	//lint:ignore SA2001 the lock is the barrier; there is nothing to guard
+	db.pointReads.Unlock()
+}
 
 // beginRead starts a point read; unless it fails (once Close has started),
 // the caller must call db.pointReads.RUnlock when done. It takes no lock

@@ -65,7 +65,7 @@ func TestClientCommands(t *testing.T) {
 		{"", []string{"counter", "add", "c", "-1"}, "3\n"},
 		{"", []string{"counter", "get", "c", "-o", "json"}, `{"value":3}` + "\n"},
 		{"", []string{"counter", "add", "a/c", "1"}, `error: wrong type: key "a/c" holds a register, not a counter`},
-		{"", []string{"counter", "add", "c", "x"}, `error: N must be an integer, not "x"`},
+		{"", []string{"counter", "add", "c", "x"}, `error: the amount must be an integer, not "x"`},
 		{"", []string{"set", "add", "s", "y", "x", "z"}, ""},
 		{"", []string{"set", "rm", "s", "z"}, ""},
 		{"", []string{"set", "members", "s"}, "x\ny\n"},

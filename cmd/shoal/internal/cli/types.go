@@ -22,7 +22,7 @@ func counterCmd() *cobra.Command {
 				}
 				n, err := strconv.ParseInt(args[1], 10, 64)
 				if err != nil {
-					return fmt.Errorf("N must be an integer, not %q", args[1])
+					return fmt.Errorf("the amount must be an integer, not %q", args[1])
 				}
 				return withClient(cmd, func(c *client.Client) error {
 					v, err := c.CounterAdd(cmd.Context(), args[0], n)
