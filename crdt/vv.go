@@ -104,6 +104,18 @@ func (v *VersionVector) Origins() []ReplicaID {
 	return slices.Sorted(maps.Keys(v.m))
 }
 
+// Part returns a copy holding only origin's dots.
+func (v *VersionVector) Part(origin ReplicaID) *VersionVector {
+	out := &VersionVector{}
+	if o := v.m[origin]; o != nil {
+		out.m = map[ReplicaID]*originDots{origin: {Base: o.Base, Extra: slices.Clone(o.Extra)}}
+	}
+	return out
+}
+
+// IsEmpty reports whether the vector has seen no dot at all.
+func (v *VersionVector) IsEmpty() bool { return len(v.m) == 0 }
+
 // HasGaps reports whether any origin has exceptions above its base.
 func (v *VersionVector) HasGaps() bool {
 	for _, o := range v.m {

@@ -475,3 +475,33 @@ func TestVersionVectorUnmarshalManyRanges(t *testing.T) {
 		t.Fatal("intersection with a clone differs")
 	}
 }
+
+func TestVersionVectorPartAndIsEmpty(t *testing.T) {
+	var v VersionVector
+	if !v.IsEmpty() || !v.Part(1).IsEmpty() {
+		t.Fatal("a new vector is not empty")
+	}
+	v.AddRange(1, 1, 5)
+	v.Add(Dot{Origin: 1, Counter: 9})
+	v.AddRange(2, 1, 3)
+	p := v.Part(1)
+	if p.IsEmpty() || !slicesEqual(p.Origins(), []ReplicaID{1}) || p.Base(1) != 5 || !p.Contains(Dot{Origin: 1, Counter: 9}) || p.Contains(Dot{Origin: 1, Counter: 7}) {
+		t.Fatalf("Part(1) of %s = %s", &v, p)
+	}
+	p.Add(Dot{Origin: 1, Counter: 7}) // the part is a copy
+	if v.Contains(Dot{Origin: 1, Counter: 7}) {
+		t.Fatal("Part shares state with its vector")
+	}
+}
+
+func slicesEqual(a, b []ReplicaID) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -153,9 +153,7 @@ func (s *session) drain(ctx context.Context) {
 
 // withOut runs f on the Outbound under the lock and wakes the sender.
 func (s *session) withOut(f func(*protocol.Outbound)) {
-	s.mu.Lock()
-	f(s.mu.out)
-	s.mu.Unlock()
+	s.withOutQuiet(f)
 	s.poke()
 }
 
@@ -214,6 +212,8 @@ func (s *session) sendLoop(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// withOutQuiet runs f on the Outbound under the lock, without waking the
+// sender (the sender's own calls).
 func (s *session) withOutQuiet(f func(*protocol.Outbound)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,8 +1,6 @@
 package storage
 
 import (
-	"bytes"
-
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/shoal-db/shoal/crdt"
 )
@@ -158,18 +156,15 @@ func (c *Commit) writeMeta(b *pebble.Batch) (*crdt.VersionVector, error) {
 	next := old.Clone()
 	next.Join(&c.vv)
 	for _, o := range c.vv.Origins() {
-		before, err := encodeVVPart(old, o)
+		after := next.Part(o)
+		if after.Equal(old.Part(o)) {
+			continue // this commit only holds dots of o already counted
+		}
+		enc, err := crdt.Marshal(after)
 		if err != nil {
 			return nil, err
 		}
-		after, err := encodeVVPart(next, o)
-		if err != nil {
-			return nil, err
-		}
-		if bytes.Equal(before, after) {
-			continue
-		}
-		if err := b.Set(vvKey(o), after, nil); err != nil {
+		if err := b.Set(vvKey(o), enc, nil); err != nil {
 			return nil, err
 		}
 	}

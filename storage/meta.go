@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/shoal-db/shoal/crdt"
@@ -106,9 +105,7 @@ func loadVV(r pebble.Reader) (*crdt.VersionVector, error) {
 
 // encodeVVPart encodes origin's part of vv as a one-origin vector.
 func encodeVVPart(vv *crdt.VersionVector, origin crdt.ReplicaID) ([]byte, error) {
-	only := crdt.VersionVector{}
-	only.AddRange(origin, 1, math.MaxUint64)
-	return crdt.Marshal(vv.Intersect(&only))
+	return crdt.Marshal(vv.Part(origin))
 }
 
 // decodeVVPart decodes the value of an m/vv/ key, which must hold exactly

@@ -34,7 +34,7 @@ func (s *Store) Missing(have *crdt.VersionVector, fn func(Change) error) (*crdt.
 		return nil, err
 	}
 	scan := scanMissing
-	if len(have.Origins()) == 0 {
+	if have.IsEmpty() {
 		scan = scanAllRows // a new peer lacks everything: read rows in key order
 	}
 	if err := scan(snap, have, fn); err != nil {

@@ -109,9 +109,6 @@ func (o *Outbound) rescan() {
 // Peer returns the peer's replica id, 0 before its Hello.
 func (o *Outbound) Peer() crdt.ReplicaID { return o.peer }
 
-// Known returns what the peer is known to have.
-func (o *Outbound) Known() *crdt.VersionVector { return o.known.Clone() }
-
 // Next says what the caller should do.
 func (o *Outbound) Next() Action {
 	switch {
