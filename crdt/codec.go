@@ -2,6 +2,7 @@ package crdt
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -17,6 +18,12 @@ const (
 var (
 	encMode cbor.EncMode
 	decMode cbor.DecMode
+	// trustedMode decodes the node's own stored bytes: as strict about
+	// form as decMode, without its size limits. Those limits are there to
+	// stop a peer; applied to the node's own metadata they turn a large
+	// but valid record (a vector with many ranges, a row with large
+	// siblings) into a directory that no longer opens.
+	trustedMode cbor.DecMode
 )
 
 func init() {
@@ -28,6 +35,12 @@ func init() {
 	}
 	decMode, err = StrictDecOptions().DecMode()
 	if err != nil {
+		panic(err)
+	}
+	trusted := StrictDecOptions()
+	trusted.MaxArrayElements, trusted.MaxMapPairs = math.MaxInt32, math.MaxInt32
+	trusted.MaxNestedLevels = 64
+	if trustedMode, err = trusted.DecMode(); err != nil {
 		panic(err)
 	}
 }
@@ -53,6 +66,15 @@ func Marshal(v any) ([]byte, error) { return encMode.Marshal(v) }
 
 // Unmarshal decodes untrusted CBOR into v with strict limits.
 func Unmarshal(b []byte, v any) error { return decMode.Unmarshal(b, v) }
+
+// UnmarshalStored decodes CBOR the node wrote itself (its metadata) into
+// v: strict about form, with no limit on sizes.
+func UnmarshalStored(b []byte, v any) error {
+	if vv, ok := v.(*VersionVector); ok {
+		return vv.unmarshal(trustedMode, b)
+	}
+	return trustedMode.Unmarshal(b, v)
+}
 
 // rowCBOR is Row without its methods: what the generic encoder makes of a
 // row. The hand-written encoder and decoder must agree with it exactly.
@@ -101,9 +123,22 @@ func DecodeRow(b []byte) (Row, error) {
 	if len(b) > maxValueBytes {
 		return Row{}, fmt.Errorf("%w: row of %d bytes", ErrInvalid, len(b))
 	}
-	var r Row
-	if err := r.UnmarshalCBOR(b); err != nil {
-		return Row{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	return decodeRow(decMode, b)
+}
+
+// DecodeStoredRow decodes and validates a row the node stored itself: as
+// DecodeRow, without its size limits (concurrent siblings of large values
+// may add up past them, and such a row must stay readable).
+func DecodeStoredRow(b []byte) (Row, error) { return decodeRow(trustedMode, b) }
+
+func decodeRow(mode cbor.DecMode, b []byte) (Row, error) {
+	r, ok := decodeRowFast(b)
+	if !ok {
+		var g rowCBOR
+		if err := mode.Unmarshal(b, &g); err != nil {
+			return Row{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		r = Row(g)
 	}
 	if err := r.Validate(); err != nil {
 		return Row{}, err
@@ -136,9 +171,11 @@ func (v *VersionVector) MarshalCBOR() ([]byte, error) {
 
 // UnmarshalCBOR decodes a vector, refusing unsorted origins and malformed
 // ranges.
-func (v *VersionVector) UnmarshalCBOR(b []byte) error {
+func (v *VersionVector) UnmarshalCBOR(b []byte) error { return v.unmarshal(decMode, b) }
+
+func (v *VersionVector) unmarshal(mode cbor.DecMode, b []byte) error {
 	var in []vvWire
-	if err := decMode.Unmarshal(b, &in); err != nil {
+	if err := mode.Unmarshal(b, &in); err != nil {
 		return fmt.Errorf("%w: version vector: %v", ErrInvalid, err)
 	}
 	out := VersionVector{}

@@ -1,9 +1,10 @@
 package crdt
 
 import (
-	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // VersionVector is the set of dots a replica has seen: per origin, every
@@ -197,19 +198,66 @@ func (v *VersionVector) coversRange(id ReplicaID, lo, hi uint64) bool {
 	return found && hi <= o.Extra[i].Hi
 }
 
+// String formats the vector as {origin:base+[lo-hi]...}, in time linear
+// in its size (Status prints it, and a vector may hold many ranges). A
+// vector of more than maxStringRanges ranges is cut short with a count of
+// what was left out: a log line or a status page has no use for a
+// megabyte of ranges.
 func (v *VersionVector) String() string {
-	s := "{"
+	var b strings.Builder
+	b.WriteByte('{')
+	shown := 0
 	for i, id := range v.Origins() {
 		if i > 0 {
-			s += " "
+			b.WriteByte(' ')
 		}
 		o := v.m[id]
-		s += fmt.Sprintf("%s:%d", id, o.Base)
-		for _, e := range o.Extra {
-			s += fmt.Sprintf("+[%d-%d]", e.Lo, e.Hi)
+		b.WriteString(id.String())
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatUint(o.Base, 10))
+		for j, e := range o.Extra {
+			if shown == maxStringRanges {
+				b.WriteString("+(" + strconv.Itoa(len(o.Extra)-j) + " more ranges)")
+				break
+			}
+			shown++
+			b.WriteString("+[" + strconv.FormatUint(e.Lo, 10) + "-" + strconv.FormatUint(e.Hi, 10) + "]")
 		}
 	}
-	return s + "}"
+	b.WriteByte('}')
+	return b.String()
+}
+
+// maxStringRanges bounds the exception ranges String shows.
+const maxStringRanges = 64
+
+// Ranges returns the number of exception ranges of every origin together:
+// the part of the vector's size that can grow with the order dots arrive in.
+func (v *VersionVector) Ranges() int {
+	n := 0
+	for _, o := range v.m {
+		n += len(o.Extra)
+	}
+	return n
+}
+
+// Trim forgets exception ranges beyond maxPerOrigin per origin, keeping the
+// lowest ones (those nearest the base, which later dots fill first), and
+// reports whether it forgot any. Forgetting dots is always safe: a vector
+// that claims less only makes peers send again what it already has. It is
+// what keeps a vector small whatever order rows arrive in.
+func (v *VersionVector) Trim(maxPerOrigin int) bool {
+	trimmed := false
+	for _, o := range v.m {
+		if len(o.Extra) > maxPerOrigin {
+			o.Extra = slices.Clip(o.Extra[:max(maxPerOrigin, 0)])
+			if len(o.Extra) == 0 {
+				o.Extra = nil
+			}
+			trimmed = true
+		}
+	}
+	return trimmed
 }
 
 func (v *VersionVector) origin(id ReplicaID) *originDots {

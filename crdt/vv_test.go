@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -504,4 +505,48 @@ func slicesEqual(a, b []ReplicaID) bool {
 		}
 	}
 	return true
+}
+
+// TestVersionVectorStringBounded (hardening item 11): String was
+// quadratic (26 s at 100k ranges, and Status calls it). It now shows at
+// most maxStringRanges ranges and says how many it left out.
+func TestVersionVectorStringBounded(t *testing.T) {
+	v := &VersionVector{}
+	for i := range uint64(100_000) {
+		v.Add(Dot{Origin: 7, Counter: 2*i + 2})
+	}
+	s := v.String()
+	if len(s) > 4096 || !strings.Contains(s, fmt.Sprintf("(%d more ranges)", 100_000-maxStringRanges)) {
+		t.Fatalf("String of %d bytes: %.200s...", len(s), s)
+	}
+	small := &VersionVector{}
+	small.AddRange(1, 1, 3)
+	small.Add(Dot{Origin: 1, Counter: 5})
+	small.AddRange(2, 1, 9)
+	if got := small.String(); got != "{0000000000000001:3+[5-5] 0000000000000002:9}" {
+		t.Fatalf("String = %s", got)
+	}
+}
+
+// TestTrim: Trim keeps the lowest ranges of each origin, forgets the rest,
+// and never forgets the base.
+func TestTrim(t *testing.T) {
+	v := &VersionVector{}
+	v.AddRange(1, 1, 10)
+	for c := uint64(12); c <= 30; c += 2 { // 10 ranges above the base
+		v.Add(Dot{Origin: 1, Counter: c})
+	}
+	v.Add(Dot{Origin: 2, Counter: 5})
+	for _, limit := range []int{11, 10} {
+		if v.Clone().Trim(limit) {
+			t.Fatalf("Trim(%d) of 10 ranges forgot some", limit)
+		}
+	}
+	w := v.Clone()
+	if !w.Trim(9) || w.Ranges() != 9+1 || w.Contains(Dot{Origin: 1, Counter: 30}) || !w.Contains(Dot{Origin: 1, Counter: 28}) {
+		t.Fatalf("Trim(9) = %s", w)
+	}
+	if !w.Trim(0) || w.Ranges() != 0 || w.Base(1) != 10 || v.Covers(w) == false {
+		t.Fatalf("Trim(0) = %s", w)
+	}
 }
