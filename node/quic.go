@@ -6,6 +6,7 @@ import (
 
 	"github.com/shoal-db/shoal/sync/identity"
 	"github.com/shoal-db/shoal/sync/transport"
+	"github.com/shoal-db/shoal/sync/wire"
 )
 
 // transport returns the configured transport: Options.Transport, or QUIC
@@ -32,7 +33,11 @@ func (o *Options) transport() (Transport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &quicTransport{opts: transport.Options{TLS: server, ClientTLS: client, Logger: o.Logger, ResetSecret: secret}}, nil
+	return &quicTransport{opts: transport.Options{TLS: server, ClientTLS: client, Logger: o.Logger, ResetSecret: secret,
+		// One receive budget for every connection, accepted or dialed:
+		// the node's peers together cannot make it buffer more.
+		Budget: wire.NewBudget(transport.DefaultBudget),
+	}}, nil
 }
 
 // quicTransport adapts sync/transport (QUIC, mutual TLS 1.3) to Transport.

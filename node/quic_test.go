@@ -144,3 +144,23 @@ func TestQUICRefusesOtherCA(t *testing.T) {
 		t.Fatalf("intruder peers: %+v", st.Peers)
 	}
 }
+
+// TestQUICSharesOneBudget: the QUIC transport gives all of a node's
+// connections, accepted and dialed, one receive budget (without it, each
+// Listen and Dial would get its own, and peers together could make the
+// node buffer a budget per connection).
+func TestQUICSharesOneBudget(t *testing.T) {
+	certs := t.TempDir()
+	must(t, identity.InitCA(certs))
+	must(t, identity.Issue(certs, "node0", nil))
+	o := &Options{TLS: TLSFiles{
+		CA: filepath.Join(certs, "ca.crt"), Cert: filepath.Join(certs, "node0.crt"), Key: filepath.Join(certs, "node0.key"),
+	}}
+	tr, err := o.transport()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, ok := tr.(*quicTransport); !ok || q.opts.Budget == nil {
+		t.Fatalf("transport %T without a shared budget", tr)
+	}
+}

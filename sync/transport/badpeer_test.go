@@ -88,19 +88,12 @@ func refusedAtHandshake(t *testing.T, l *Listener, conf *tls.Config) {
 	t.Logf("refused after the handshake: %v", err)
 }
 
-// badFrames opens a stream with a good certificate, writes b, and checks
-// that the acceptor's Recv refuses it with want and closes the connection
-// with CodeProtocol.
+// badFrames opens a stream with a good certificate, writes a HELLO then
+// b, and checks that the acceptor's Recv, after the HELLO, refuses b with
+// want and closes the connection with CodeProtocol.
 func badFrames(t *testing.T, l *Listener, b []byte, fin bool, want error) {
-	qc, err := rawDial(t, l, tlsWithCert(t, loadCert(t, cluster, "server")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := qc.OpenStreamSync(ctxTimeout(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Write(b)
+	qc, st := dialRawStream(t, l)
+	st.Write(append(frame(t, hello(1)), b...))
 	if fin {
 		st.Close()
 	}
@@ -109,27 +102,72 @@ func badFrames(t *testing.T, l *Listener, b []byte, fin bool, want error) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if m, err := s.Recv(); err != nil || m.Hello == nil {
+		t.Fatalf("first Recv: %v, %v; want the HELLO", m, err)
+	}
 	if _, err := s.Recv(); !errors.Is(err, want) {
 		t.Fatalf("Recv: %v, want %v", err, want)
 	}
+	checkClosedWith(t, qc, CodeProtocol)
+}
+
+// badFirstFrame writes b as the first bytes of the stream: the Listener
+// itself must refuse the connection, with CodeProtocol, and never return
+// it from Accept (exchange checks that).
+func badFirstFrame(t *testing.T, l *Listener, b []byte, fin bool) {
+	qc, st := dialRawStream(t, l)
+	st.Write(b)
+	if fin {
+		st.Close()
+	}
+	checkClosedWith(t, qc, CodeProtocol)
+}
+
+// dialRawStream dials l with a good certificate and opens the stream.
+func dialRawStream(t *testing.T, l *Listener) (*quic.Conn, *quic.Stream) {
+	qc, err := rawDial(t, l, tlsWithCert(t, loadCert(t, cluster, "server")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := qc.OpenStreamSync(ctxTimeout(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return qc, st
+}
+
+// checkClosedWith waits for the listener to close qc and checks the code.
+func checkClosedWith(t *testing.T, qc *quic.Conn, code ErrorCode) {
+	t.Helper()
 	var app *quic.ApplicationError
-	if err := waitClosed(t, qc); !errors.As(err, &app) || app.ErrorCode != quic.ApplicationErrorCode(CodeProtocol) {
-		t.Fatalf("bad peer's connection closed with %v, want CodeProtocol", err)
+	if err := waitClosed(t, qc); !errors.As(err, &app) || app.ErrorCode != quic.ApplicationErrorCode(code) {
+		t.Fatalf("connection closed with %v, want code %d", err, code)
 	}
 }
 
+// frame returns m as a message of one frame.
 func frame(t *testing.T, m *wire.Message) []byte {
 	b, err := wire.Encode(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(binary.AppendUvarint(nil, uint64(len(b))), b...)
+	return append(header(len(b), false), b...)
+}
+
+// header returns the header of a frame of n body bytes (see wire).
+func header(n int, more bool) []byte {
+	v := uint64(n) << 1
+	if more {
+		v |= 1
+	}
+	return binary.AppendUvarint(nil, v)
 }
 
 func TestBadPeersDoNotStopTheListener(t *testing.T) {
 	checkGoroutines(t)
 	server := opts(t, cluster, "server")
 	server.HandshakeTimeout = 300 * time.Millisecond
+	server.MaxMessageSize = 64 << 10
 	l := listen(t, server)
 	cases := []struct {
 		name string
@@ -154,15 +192,31 @@ func TestBadPeersDoNotStopTheListener(t *testing.T) {
 			waitClosed(t, qc)
 		}},
 		{"huge length prefix", func(t *testing.T) {
-			badFrames(t, l, binary.AppendUvarint(nil, 1<<40), false, wire.ErrFrameTooLarge)
+			badFrames(t, l, header(1<<40, false), false, wire.ErrFrameTooLarge)
 		}},
-		{"malformed CBOR", func(t *testing.T) { badFrames(t, l, []byte{1, 0xa0}, false, wire.ErrMalformed) }},
+		{"huge message in frames", func(t *testing.T) {
+			piece := make([]byte, 16<<10) // 128 KiB in all, over the 64 KiB limit
+			var b []byte
+			for range 8 {
+				b = append(append(b, header(len(piece), true)...), piece...)
+			}
+			badFrames(t, l, b, false, wire.ErrMessageTooLarge)
+		}},
+		{"malformed CBOR", func(t *testing.T) { badFrames(t, l, []byte{2, 0xa0}, false, wire.ErrMalformed) }},
 		{"two bodies", func(t *testing.T) {
-			b := []byte{0x07, 0xa2, 0x03, 0x81, 0x80, 0x05, 0x81, 0x80}
+			b := []byte{0x0e, 0xa2, 0x03, 0x81, 0x80, 0x05, 0x81, 0x80}
 			badFrames(t, l, b, false, wire.ErrMalformed)
 		}},
 		{"garbage then end of stream", func(t *testing.T) {
 			badFrames(t, l, []byte("GET / HTTP/1.1\r\n\r\n"), true, io.ErrUnexpectedEOF)
+		}},
+		{"huge length prefix first", func(t *testing.T) { badFirstFrame(t, l, header(1<<40, false), false) }},
+		{"malformed first message", func(t *testing.T) { badFirstFrame(t, l, []byte{2, 0xa0}, false) }},
+		{"garbage first, then end of stream", func(t *testing.T) {
+			badFirstFrame(t, l, []byte("GET / HTTP/1.1\r\n\r\n"), true)
+		}},
+		{"part of a HELLO, then nothing", func(t *testing.T) {
+			badFirstFrame(t, l, frame(t, hello(1))[:5], false)
 		}},
 	}
 	for _, c := range cases {

@@ -11,9 +11,9 @@ import (
 
 // Dial connects to the node at addr (host:port, UDP) and opens the sync
 // stream. The acceptor's Accept returns the connection only once the
-// first frame arrives (a QUIC stream is announced by its data), so the
-// dialer should Send its HELLO at once. The connection has its own UDP
-// socket, freed by Close.
+// first message arrives, and drops it if that takes over its
+// HandshakeTimeout, so the dialer should Send its HELLO at once. The
+// connection has its own UDP socket, freed by Close.
 func Dial(ctx context.Context, addr string, opts *Options) (*Conn, error) {
 	o := opts.withDefaults()
 	tlsConf, err := o.clientTLS()

@@ -11,7 +11,12 @@
 // Bytes from a peer are untrusted: frames are size-checked before they
 // are read and decoded strictly (package wire); a bad frame gives an error
 // from Recv and closes the connection, never a panic or unbounded memory.
-// A failing peer never stops a Listener from serving others.
+// What a peer can hold is bounded too: a message must arrive within a
+// deadline once begun (the first one, the HELLO, within HandshakeTimeout
+// of the handshake), buffers grow with the bytes that arrived and draw on
+// a shared receive budget, a Send to a peer that stops reading times out,
+// and a Listener holds at most MaxConns connections. A failing peer never
+// stops a Listener from serving others.
 //
 // Package transport imports wire and identity of Shoal's packages.
 package transport

@@ -5,7 +5,9 @@ import (
 	"fmt"
 )
 
-// ErrClosed is returned by a Listener or Conn that this side closed.
+// ErrClosed is returned by a Listener or Conn that this side closed. When
+// an error made a Conn close (a deadline, a bad frame), Send and Recv
+// return ErrClosed wrapping that error too, so the first cause shows.
 var ErrClosed = errors.New("transport: closed")
 
 // ErrorCode is the application error code a connection is closed with,
@@ -19,6 +21,7 @@ const (
 	CodeProtocol ErrorCode = 1 // the peer sent bytes that break the wire format
 	CodeRefused  ErrorCode = 2 // the peer is not wanted (e.g. a version mismatch, an unknown name)
 	CodeInternal ErrorCode = 3 // this side failed
+	CodeBusy     ErrorCode = 4 // this side is short of receive memory (see Options.Budget); retry later
 )
 
 // CloseError is how the peer closed the connection, when it closed it

@@ -6,19 +6,22 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/quic-go/quic-go"
 )
 
 // maxPending bounds the connections a Listener holds that are not yet
-// returned by Accept (waiting for their first frame, or for Accept).
+// returned by Accept (waiting for their first message, or for Accept).
 // Beyond it, new handshakes wait in quic-go's own bounded queue.
 const maxPending = 32
 
 // Listener accepts sync connections. Its methods are safe for concurrent
 // use. A goroutine started by Listen accepts QUIC connections and one per
-// pending connection waits for its stream, so that a slow or silent peer
-// delays nobody; Close ends them all.
+// pending connection waits for its first message, so that a slow or
+// silent peer delays nobody; Close ends them all. It holds at most
+// Options.MaxConns connections at once, pending or accepted.
 type Listener struct {
 	opts   *Options
 	udp    *net.UDPConn
@@ -31,6 +34,7 @@ type Listener struct {
 	pending chan struct{} // a slot per connection not yet accepted
 	failed  chan struct{} // closed when the accept loop stops
 	err     error         // why it stopped; written before failed is closed
+	conns   atomic.Int64  // connections held, pending or accepted, open
 
 	wg        sync.WaitGroup // the accept loop and the set-up goroutines
 	closeOnce sync.Once
@@ -71,8 +75,10 @@ func Listen(addr string, opts *Options) (*Listener, error) {
 func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
 
 // Accept returns the next connection whose peer has a verified certificate
-// and has sent its first frame. Peers that fail the handshake or send
-// nothing in time are dropped without disturbing Accept.
+// and has sent its whole first message within HandshakeTimeout; Recv
+// returns that message first. Peers that fail the handshake, or send
+// nothing, too little or a bad frame in time, are dropped without
+// disturbing Accept.
 func (l *Listener) Accept(ctx context.Context) (*Conn, error) {
 	select {
 	case c := <-l.ready:
@@ -87,7 +93,8 @@ func (l *Listener) Accept(ctx context.Context) (*Conn, error) {
 }
 
 // acceptLoop hands each handshaken QUIC connection to a set-up goroutine,
-// holding a pending slot for it.
+// holding a pending slot for it, or refuses it if the Listener holds
+// MaxConns already.
 func (l *Listener) acceptLoop() {
 	defer l.wg.Done()
 	for {
@@ -105,19 +112,44 @@ func (l *Listener) acceptLoop() {
 			}
 			return
 		}
+		helloBy := time.Now().Add(l.opts.HandshakeTimeout)
+		free, ok := l.takeSlot(qc)
+		if !ok {
+			<-l.pending
+			continue
+		}
 		l.wg.Add(1)
-		go l.setUp(qc)
+		go l.setUp(qc, free, helloBy)
 	}
 }
 
-// setUp waits for the dialer's stream and passes the connection to Accept.
-func (l *Listener) setUp(qc *quic.Conn) {
+// takeSlot counts qc against MaxConns, or refuses it at once. The slot
+// frees when qc closes, by either side; free frees it at once (Conn's
+// close calls it, so that a slot is free again when Close returns).
+func (l *Listener) takeSlot(qc *quic.Conn) (free func(), ok bool) {
+	if l.conns.Add(1) > int64(l.opts.MaxConns) {
+		l.conns.Add(-1)
+		l.opts.Logger.Warn("transport: too many connections; refused one", "addr", qc.RemoteAddr().String(), "max", l.opts.MaxConns)
+		qc.CloseWithError(quic.ApplicationErrorCode(CodeRefused), "too many connections")
+		return nil, false
+	}
+	free = sync.OnceFunc(func() { l.conns.Add(-1) })
+	context.AfterFunc(qc.Context(), free)
+	return free, true
+}
+
+// setUp waits for the dialer's stream and first message, then passes the
+// connection to Accept.
+func (l *Listener) setUp(qc *quic.Conn, free func(), helloBy time.Time) {
 	defer l.wg.Done()
 	defer func() { <-l.pending }()
-	c, err := l.acceptStream(qc)
+	c, err := l.acceptStream(qc, free, helloBy)
 	if err != nil {
 		l.opts.Logger.Info("transport: connection dropped", "addr", qc.RemoteAddr().String(), "err", err)
 		return
+	}
+	if err := c.readHello(helloBy); err != nil {
+		return // c closed, and logged why
 	}
 	select {
 	case l.ready <- c:
@@ -126,16 +158,16 @@ func (l *Listener) setUp(qc *quic.Conn) {
 	}
 }
 
-// acceptStream waits up to HandshakeTimeout for the dialer's stream.
-func (l *Listener) acceptStream(qc *quic.Conn) (*Conn, error) {
-	ctx, cancel := context.WithTimeout(l.ctx, l.opts.HandshakeTimeout)
+// acceptStream waits until helloBy for the dialer's stream.
+func (l *Listener) acceptStream(qc *quic.Conn, free func(), helloBy time.Time) (*Conn, error) {
+	ctx, cancel := context.WithDeadline(l.ctx, helloBy)
 	defer cancel()
 	st, err := qc.AcceptStream(ctx)
 	if err != nil {
 		qc.CloseWithError(quic.ApplicationErrorCode(CodeProtocol), "no stream opened")
 		return nil, err
 	}
-	c, err := newConn(qc, st, nil, l.opts)
+	c, err := newConn(qc, st, free, l.opts)
 	if err != nil {
 		qc.CloseWithError(quic.ApplicationErrorCode(CodeRefused), "bad certificate")
 		return nil, err

@@ -17,6 +17,11 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultIdleTimeout      = 30 * time.Second
 	DefaultKeepAlive        = 5 * time.Second
+	DefaultFrameTimeout     = 30 * time.Second
+	DefaultSendTimeout      = 30 * time.Second
+	DefaultMinRate          = 64 << 10 // bytes per second
+	DefaultMaxConns         = 1024
+	DefaultBudget           = 512 << 20 // bytes
 )
 
 // Options configure a Listener or a Dial. Zero fields take defaults; the
@@ -31,12 +36,41 @@ type Options struct {
 	// verify the server's.
 	ClientTLS *tls.Config
 	// MaxFrameSize caps the body of a frame, both ways (wire.MaxFrameSize
-	// if 0). Peers must agree on it: a larger frame is refused.
+	// if 0). Peers must agree on it: a larger frame is refused. A message
+	// larger than a frame travels in several.
 	MaxFrameSize int
+	// MaxMessageSize caps a message, all its frames together, both ways
+	// (wire.MaxMessageSize if 0). Peers must agree on it.
+	MaxMessageSize int
+	// Budget bounds the memory that connections buffer for messages being
+	// received beyond wire.FreeBytes each (see wire.Budget): share one
+	// across every Listener and Dial of a node. If nil, each Listener (for
+	// all its connections) and each Dial gets its own of DefaultBudget
+	// bytes. A connection whose message does not fit is closed with
+	// CodeBusy.
+	Budget wire.Budget
 	// HandshakeTimeout bounds the QUIC handshake (as an idle timeout:
 	// quic-go aborts a handshake that takes twice as long in all), and on
-	// the accepting side, the wait for the dialer's first frame.
+	// the accepting side, the arrival of the dialer's whole first message
+	// (its HELLO), counted from the end of the handshake.
 	HandshakeTimeout time.Duration
+	// FrameTimeout bounds the arrival of a message once its first byte is
+	// in, plus the message's declared size at MinRate; past it Recv fails
+	// with os.ErrDeadlineExceeded and the connection closes. Between
+	// messages there is no deadline: KeepAlive and IdleTimeout find a
+	// dead peer.
+	FrameTimeout time.Duration
+	// SendTimeout bounds a Send, plus its size at MinRate: a peer that
+	// stops reading blocks Send only so long, then the connection closes.
+	SendTimeout time.Duration
+	// MinRate is the slowest transfer FrameTimeout and SendTimeout allow
+	// for, in bytes per second, so that a big message over a slow link
+	// still has time.
+	MinRate int
+	// MaxConns caps the connections a Listener holds at once, accepted or
+	// still setting up; past it a new one is closed at once with
+	// CodeRefused.
+	MaxConns int
 	// IdleTimeout closes a connection that hears nothing for this long.
 	IdleTimeout time.Duration
 	// KeepAlive is the period of keep-alive packets, which keep a quiet
@@ -67,23 +101,35 @@ func (o *Options) withDefaults() *Options {
 	if o != nil {
 		c = *o
 	}
-	if c.MaxFrameSize <= 0 {
-		c.MaxFrameSize = wire.MaxFrameSize
+	c.MaxFrameSize = orDefault(c.MaxFrameSize, wire.MaxFrameSize)
+	c.MaxMessageSize = orDefault(c.MaxMessageSize, wire.MaxMessageSize)
+	if c.Budget == nil {
+		c.Budget = wire.NewBudget(DefaultBudget)
 	}
 	c.HandshakeTimeout = orDefault(c.HandshakeTimeout, DefaultHandshakeTimeout)
 	c.IdleTimeout = orDefault(c.IdleTimeout, DefaultIdleTimeout)
 	c.KeepAlive = orDefault(c.KeepAlive, DefaultKeepAlive)
+	c.FrameTimeout = orDefault(c.FrameTimeout, DefaultFrameTimeout)
+	c.SendTimeout = orDefault(c.SendTimeout, DefaultSendTimeout)
+	c.MinRate = orDefault(c.MinRate, DefaultMinRate)
+	c.MaxConns = orDefault(c.MaxConns, DefaultMaxConns)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &c
 }
 
-func orDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
+func orDefault[T time.Duration | int](v, def T) T {
+	if v <= 0 {
 		return def
 	}
-	return d
+	return v
+}
+
+// atMinRate is how long n bytes take at MinRate.
+func (o *Options) atMinRate(n int) time.Duration {
+	r := o.MinRate
+	return time.Duration(n/r)*time.Second + time.Duration(n%r)*time.Second/time.Duration(r)
 }
 
 // serverTLS returns a copy of TLS fit for QUIC and for identifying peers.

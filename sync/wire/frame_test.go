@@ -11,9 +11,18 @@ import (
 	"pgregory.net/rapid"
 )
 
-// frameOf returns the frame bytes of body.
+// frameOf returns body as a message of one frame.
 func frameOf(body []byte) []byte {
-	return append(binary.AppendUvarint(nil, uint64(len(body))), body...)
+	return append(header(len(body), false), body...)
+}
+
+// header returns the header of a frame of n body bytes.
+func header(n int, more bool) []byte {
+	v := uint64(n) << 1
+	if more {
+		v |= 1
+	}
+	return binary.AppendUvarint(nil, v)
 }
 
 func TestFramesRoundTrip(t *testing.T) {
@@ -88,11 +97,13 @@ func TestLengthPrefixLimits(t *testing.T) {
 	}{
 		{"body at the limit", frameOf(body), len(body), nil},
 		{"body over the limit", frameOf(body), len(body) - 1, ErrFrameTooLarge},
-		{"default limit", binary.AppendUvarint(nil, MaxFrameSize+1), 0, ErrFrameTooLarge},
+		{"default limit", header(MaxFrameSize+1, false), 0, ErrFrameTooLarge},
+		{"default limit, more to come", header(MaxFrameSize+1, true), 0, ErrFrameTooLarge},
 		{"64-bit length", binary.AppendUvarint(nil, 1<<64-1), 0, ErrFrameTooLarge},
 		{"overflowing prefix", append(bytes.Repeat([]byte{0xff}, 9), 0x02), 0, ErrFrameTooLarge},
-		{"non-minimal prefix", []byte{0x81, 0x00, 0xa0}, 0, ErrMalformed},
+		{"non-minimal prefix", []byte{0x82, 0x00, 0xa0}, 0, ErrMalformed},
 		{"zero length", []byte{0x00}, 0, ErrMalformed},
+		{"zero length, more to come", []byte{0x01}, 0, ErrMalformed},
 		{"malformed body", frameOf([]byte{0xa0}), 0, ErrMalformed},
 	}
 	for _, c := range cases {
@@ -139,9 +150,9 @@ func TestReadPassesStreamErrors(t *testing.T) {
 func TestWriterRefusesOversizedAndInvalid(t *testing.T) {
 	var buf bytes.Buffer
 	m := exampleMessages()[2]
-	w := NewWriterSize(&buf, len(mustEncode(t, m))-1)
-	if _, err := w.Write(m); !errors.Is(err, ErrFrameTooLarge) {
-		t.Fatalf("Write over the limit = %v, want ErrFrameTooLarge", err)
+	w := NewWriterWith(&buf, &WriterOptions{MaxFrameSize: 16, MaxMessageSize: len(mustEncode(t, m)) - 1})
+	if _, err := w.Write(m); !errors.Is(err, ErrMessageTooLarge) || !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("Write over the message limit = %v, want ErrMessageTooLarge", err)
 	}
 	if _, err := w.Write(&Message{}); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("Write of an empty message = %v, want ErrMalformed", err)

@@ -43,9 +43,20 @@ func readerSeeds(t fataler) [][]byte {
 	for _, m := range exampleMessages() {
 		all = append(all, frameOf(mustEncode(t, m))...)
 	}
+	var split bytes.Buffer // every example in frames of 7 bytes
+	w := NewWriterSize(&split, 7)
+	for _, m := range exampleMessages() {
+		if _, err := w.Write(m); err != nil {
+			t.Fatalf("%v", err)
+		}
+	}
 	hello := frameOf(mustEncode(t, exampleMessages()[0]))
 	return [][]byte{
 		all,
+		split.Bytes(),
+		append(header(3, true), 0xa1, 0x00, 0x01),                             // ends where the message said more
+		append(append(header(1, true), 0xa2), 0x01),                           // empty frame mid-message
+		append(header(fuzzFrameLimit, true), header(fuzzFrameLimit, true)...), // over the message limit
 		all[:len(all)-3], // truncated body
 		append(bytes.Clone(hello), 0xff, 0xff, 0xff, 0xff),                                     // truncated prefix
 		append(bytes.Clone(hello), 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01), // 1<<63
@@ -80,21 +91,35 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// fuzzFrameLimit is small, so that the fuzzer reaches the size check.
-const fuzzFrameLimit = 1 << 12
+// The fuzzed Reader's limits are small, so that the fuzzer reaches the
+// size checks and the budget; its free allowance too, so that every
+// buffer growth past a few bytes is checked against the bytes received.
+const (
+	fuzzFrameLimit   = 1 << 12
+	fuzzMessageLimit = 1 << 14
+	fuzzBudget       = 1 << 12
+	fuzzFree         = 16
+)
 
 func FuzzReader(f *testing.F) {
 	for _, s := range readerSeeds(f) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := NewReader(bytes.NewReader(data), fuzzFrameLimit)
+		b := &boundedBudget{SharedBudget: NewBudget(fuzzBudget), bound: 2 * len(data)}
+		r := NewReaderWith(bytes.NewReader(data), &ReaderOptions{
+			MaxFrameSize: fuzzFrameLimit, MaxMessageSize: fuzzMessageLimit, Budget: b,
+		})
+		r.free = fuzzFree
 		total := 0
 		for {
 			m, n, err := r.Read()
 			total += n
 			if total > len(data) {
 				t.Fatalf("read %d bytes of %d", total, len(data))
+			}
+			if b.Used() != 0 || b.exceeded {
+				t.Fatalf("budget: %d bytes still reserved after Read; asked beyond twice the input: %v", b.Used(), b.exceeded)
 			}
 			if err != nil {
 				checkStreamError(t, err, total == len(data))
@@ -103,6 +128,19 @@ func FuzzReader(f *testing.F) {
 			checkRoundTrip(t, mustEncode(t, m))
 		}
 	})
+}
+
+// boundedBudget notes a request that would make the reserved bytes
+// exceed bound: a Reader's buffer must follow the bytes it received.
+type boundedBudget struct {
+	*SharedBudget
+	bound    int
+	exceeded bool
+}
+
+func (b *boundedBudget) Reserve(n int) bool {
+	b.exceeded = b.exceeded || b.Used()+n > b.bound
+	return b.SharedBudget.Reserve(n)
 }
 
 // checkStreamError fails unless err is one a Reader may return on a byte
@@ -114,7 +152,8 @@ func checkStreamError(t *testing.T, err error, atEnd bool) {
 		if !atEnd {
 			t.Fatal("io.EOF before the end of the input")
 		}
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, ErrFrameTooLarge), errors.Is(err, ErrMalformed):
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, ErrFrameTooLarge), errors.Is(err, ErrMalformed),
+		errors.Is(err, ErrBusy):
 	default:
 		t.Fatalf("unexpected error %v", err)
 	}
