@@ -69,8 +69,14 @@ func TestSyncbenchBootstrapAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkBootstrap(t, cfg.BootstrapKeys, r.Bootstrap, false)
+	checkBootstrap(t, cfg.BootstrapKeys, r.Overwrites, false)
 	if r.Latency != nil || r.CatchUp != nil || r.Mesh != nil {
 		t.Error("parts ran that -only left out")
+	}
+	// Hardening item 1: keys written twice, the second time in random
+	// order, once gave the new node a vector range per row.
+	if o := r.Overwrites; o != nil && (!o.Overwritten || o.MaxRanges > 4) {
+		t.Errorf("bootstrap with overwrites: C's vector held up to %d ranges: %+v", o.MaxRanges, o)
 	}
 }
 

@@ -33,6 +33,13 @@ type BootstrapResult struct {
 	HeapPeak   uint64 `json:"heap_peak"`
 	PeakRSS    uint64 `json:"peak_rss"`
 	Verified   int    `json:"verified"` // keys read back on C
+	// Overwritten: every key was written twice, the second time in
+	// random order (part 3b). MaxRanges is the most exception ranges C's
+	// version vector held while it bootstrapped (sampled), EndRanges at
+	// the end: they must stay small whatever order rows arrive in.
+	Overwritten bool `json:"overwritten,omitempty"`
+	MaxRanges   int  `json:"max_ranges"`
+	EndRanges   int  `json:"end_ranges"`
 }
 
 const mb = 1e6
@@ -76,7 +83,12 @@ func bootstrapFrom(cfg SyncConfig, c *cluster, a *syncNode, n int, want func(uin
 	t0 := time.Now()
 	err = cn.open()
 	if err == nil {
-		_, err = waitUntil(cfg.Timeout, "C bootstraps from A", func() (bool, error) { return hasAll(cn.db, m) })
+		_, err = waitUntil(cfg.Timeout, "C bootstraps from A", func() (bool, error) {
+			if st, err := cn.db.Status(); err == nil {
+				res.MaxRanges = max(res.MaxRanges, st.VectorRanges)
+			}
+			return hasAll(cn.db, m)
+		})
 	}
 	elapsed := time.Since(t0)
 	res.HeapPeak = stopHeap()
@@ -96,6 +108,10 @@ func bootstrapFrom(cfg SyncConfig, c *cluster, a *syncNode, n int, want func(uin
 	res.FrameMBps = float64(res.FrameBytes) / mb / res.Seconds
 	if res.Verified, err = checkRange(cn.db, 'k', 0, n, want); err != nil {
 		return res, err
+	}
+	if st, err := cn.db.Status(); err == nil {
+		res.EndRanges = st.VectorRanges
+		res.MaxRanges = max(res.MaxRanges, st.VectorRanges)
 	}
 	if err := cn.close(); err != nil {
 		return res, err

@@ -115,7 +115,7 @@ func (c SyncConfig) command(part string) string {
 		s += fmt.Sprintf(" -rate %d -duration %v -writers %d", c.LatencyRate, c.LatencyDuration, c.LatencyWriters)
 	case "catchup":
 		s += fmt.Sprintf(" -keys %s -changes %s -batch %d", ints(c.CatchUpKeys), ints(c.CatchUpChanges), c.LoadBatch)
-	case "bootstrap":
+	case "bootstrap", "bootstrap-overwrites":
 		s += fmt.Sprintf(" -bootstrap %d -raw %d -batch %d", c.BootstrapKeys, c.RawBytes, c.LoadBatch)
 	case "mesh":
 		s += fmt.Sprintf(" -nodes %d -puts %d -mesh-writers %d", c.MeshNodes, c.MeshPuts, c.MeshWriters)

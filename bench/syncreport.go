@@ -18,7 +18,7 @@ func WriteSyncTable(w io.Writer, r SyncReport) error {
 		fmt.Fprintf(w, "command: %s\n", r.Command)
 	}
 	fmt.Fprintf(w, "total time %v\n", time.Duration(r.Seconds*float64(time.Second)).Round(time.Second))
-	for _, part := range []func(io.Writer, SyncReport) error{latencyTable, catchUpTable, bootstrapTable, meshTable} {
+	for _, part := range []func(io.Writer, SyncReport) error{latencyTable, catchUpTable, bootstrapTable, overwritesTable, meshTable} {
 		if err := part(w, r); err != nil {
 			return err
 		}
@@ -86,15 +86,26 @@ func catchUpTable(w io.Writer, r SyncReport) error {
 }
 
 func bootstrapTable(w io.Writer, r SyncReport) error {
-	b := r.Bootstrap
-	if b == nil {
+	if r.Bootstrap == nil {
 		return nil
 	}
-	tw := table(w, fmt.Sprintf("3. Bootstrap: a new node C joins A holding %d keys (16 B keys, 100 B values)", b.Keys),
-		r.Config.command("bootstrap"),
-		"user MB\ttime\tuser MB/s\tframe MB/s\traw QUIC MB/s\tuser/raw\theap before\theap peak\tpeak RSS\tverified\t")
-	fmt.Fprintf(tw, "%.1f\t%s\t%.1f\t%.1f\t%.1f\t%.3f\t%s\t%s\t%s\t%d\t\n", float64(b.UserBytes)/mb, latency(seconds(b.Seconds)),
-		b.UserMBps, b.FrameMBps, b.RawMBps, b.Ratio, mib(b.HeapBefore), mib(b.HeapPeak), mib(b.PeakRSS), b.Verified)
+	title := fmt.Sprintf("3. Bootstrap: a new node C joins A holding %d keys (16 B keys, 100 B values)", r.Bootstrap.Keys)
+	return bootstrapRows(w, r, r.Bootstrap, title, "bootstrap")
+}
+
+func overwritesTable(w io.Writer, r SyncReport) error {
+	if r.Overwrites == nil {
+		return nil
+	}
+	title := fmt.Sprintf("3b. Bootstrap with overwrites: A holds %d keys, each written twice (the second time in random order)", r.Overwrites.Keys)
+	return bootstrapRows(w, r, r.Overwrites, title, "bootstrap-overwrites")
+}
+
+func bootstrapRows(w io.Writer, r SyncReport, b *BootstrapResult, title, part string) error {
+	tw := table(w, title, r.Config.command(part),
+		"user MB\ttime\tuser MB/s\tframe MB/s\traw QUIC MB/s\tuser/raw\theap before\theap peak\tpeak RSS\tC's vector ranges (max, end)\tverified\t")
+	fmt.Fprintf(tw, "%.1f\t%s\t%.1f\t%.1f\t%.1f\t%.3f\t%s\t%s\t%s\t%d, %d\t%d\t\n", float64(b.UserBytes)/mb, latency(seconds(b.Seconds)),
+		b.UserMBps, b.FrameMBps, b.RawMBps, b.Ratio, mib(b.HeapBefore), mib(b.HeapPeak), mib(b.PeakRSS), b.MaxRanges, b.EndRanges, b.Verified)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

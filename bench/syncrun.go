@@ -17,6 +17,7 @@ type SyncReport struct {
 	CatchUp       []CatchUpResult  `json:"catchup,omitempty"`
 	CatchUpSetups []CatchUpSetup   `json:"catchup_setups,omitempty"`
 	Bootstrap     *BootstrapResult `json:"bootstrap,omitempty"`
+	Overwrites    *BootstrapResult `json:"bootstrap_overwrites,omitempty"`
 	Mesh          *MeshResult      `json:"mesh,omitempty"`
 	Seconds       float64          `json:"seconds"`
 }
@@ -62,6 +63,13 @@ func (r *SyncReport) run(cfg SyncConfig, progress io.Writer) error {
 		res, err := runBootstrap(cfg)
 		if r.Bootstrap = &res; err != nil {
 			return fmt.Errorf("bootstrap: %w", err)
+		}
+	}
+	if cfg.runs("bootstrap-overwrites") {
+		fmt.Fprintln(progress, "bootstrap-overwrites: loading A with every key written twice, then C joins")
+		res, err := runBootstrapOverwrites(cfg, progress)
+		if r.Overwrites = &res; err != nil {
+			return fmt.Errorf("bootstrap-overwrites: %w", err)
 		}
 	}
 	if cfg.runs("mesh") {

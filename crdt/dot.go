@@ -2,6 +2,8 @@ package crdt
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -20,6 +22,27 @@ func (r ReplicaID) String() string {
 		r >>= 4
 	}
 	return string(b[:])
+}
+
+// ReplicaIDFor derives the replica id that key (the hash of a node's
+// certificate public key) and nonce name: the first 8 bytes of a SHA-256
+// over both, never 0. A node proves an id is its own by presenting the
+// certificate and the nonce; another certificate cannot produce the same
+// id without a 64-bit preimage search. A node takes a fresh id by taking a
+// fresh nonce.
+func ReplicaIDFor(key, nonce []byte) ReplicaID {
+	h := sha256.New()
+	h.Write([]byte("shoal replica id\x00"))
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(key)))
+	h.Write(n[:])
+	h.Write(key)
+	h.Write(nonce)
+	id := ReplicaID(binary.BigEndian.Uint64(h.Sum(nil)))
+	if id == 0 {
+		id = 1 // a probability of 2^-64; 0 means "none" everywhere
+	}
+	return id
 }
 
 // LogValue logs the id in hex, as everywhere else, not as a number.

@@ -8,6 +8,11 @@
 // returns only after its commit is on disk. Reads go straight to storage and
 // run concurrently with the writer.
 //
-// Package node wires crdt and storage (and, later, replication); cmd and
-// bench use only its exported API.
+// A DB given Listen or Peers also replicates: each session with a peer runs
+// the pure protocol core of sync/protocol over a Transport (QUIC with mutual
+// TLS by default), catching the peer up and pushing commits as they sync;
+// see docs/ARCHITECTURE.md for the path of a write to every peer's disk.
+//
+// Package node wires crdt, storage and sync/...; cmd and bench use only its
+// exported API.
 package node

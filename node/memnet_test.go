@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -48,6 +49,14 @@ type memTransport struct {
 }
 
 var errMemRefused = errors.New("memnet: connection refused")
+
+// memKey stands for the certificate key of the node named name.
+func memKey(name string) []byte {
+	sum := sha256.Sum256([]byte("memnet " + name))
+	return sum[:]
+}
+
+func (t *memTransport) Key() []byte { return memKey(t.name) }
 
 func (t *memTransport) Listen(addr string) (Listener, error) {
 	t.net.mu.Lock()
@@ -161,6 +170,7 @@ func (c *memConn) Recv() (*wire.Message, error) {
 var errMemClosed = errors.New("memnet: connection closed")
 
 func (c *memConn) PeerName() string      { return c.remote }
+func (c *memConn) PeerKey() []byte       { return memKey(c.remote) }
 func (c *memConn) RemoteAddr() string    { return c.remote }
 func (c *memConn) BytesSent() uint64     { return c.sent.Load() }
 func (c *memConn) BytesReceived() uint64 { return c.recv.Load() }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/shoal-db/shoal/crdt"
 	"github.com/shoal-db/shoal/storage"
@@ -38,6 +39,11 @@ type DB struct {
 	clock       crdt.Clock // owned by the writer goroutine
 	clockWarned int64      // when the writer last logged a remote clock ahead
 	repl        replication
+	// identityKey derives the replica id (the certificate's key hash);
+	// nil for a local-only node.
+	identityKey []byte
+	rekey       chan struct{} // asks the writer for a fresh replica id
+	lastRekey   time.Time     // owned by the writer goroutine
 }
 
 // request is one caller's writes, or one message's rows from a peer,
@@ -46,6 +52,17 @@ type request struct {
 	ops    []op
 	remote *remoteApply
 	done   chan error // buffered: the writer never blocks on a caller
+	// release, if set, gives back the receive budget the request holds
+	// (a peer's message); called once the writer has answered it.
+	release func()
+}
+
+// finish answers the request and releases what it holds.
+func (r *request) finish(err error) {
+	r.done <- err
+	if r.release != nil {
+		r.release()
+	}
 }
 
 // Open opens (creating if needed) the store in dir. A nil opts gives the
@@ -55,21 +72,28 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	st, err := storage.Open(dir, &storage.Options{FS: o.FS, Logger: o.Logger, CacheSize: o.CacheSize})
+	t, key, err := o.replicationTransport()
+	if err != nil {
+		return nil, err
+	}
+	st, err := storage.Open(dir, &storage.Options{FS: o.FS, Logger: o.Logger, CacheSize: o.CacheSize,
+		IdentityKey: key, FreshReplica: o.FreshReplica})
 	if err != nil {
 		return nil, fmt.Errorf("shoal: open %s: %w", dir, err)
 	}
 	db := &DB{
-		opts:       o,
-		log:        o.Logger.With("node", st.ReplicaID().String()),
-		store:      st,
-		hub:        newHub(st.Run(), o.WatchEvents, o.WatchBytes),
-		reqs:       make(chan *request, 1024),
-		quit:       make(chan struct{}),
-		writerDone: make(chan struct{}),
+		opts:        o,
+		log:         o.Logger.With("node", st.ReplicaID().String()),
+		store:       st,
+		hub:         newHub(st.Run(), o.WatchEvents, o.WatchBytes),
+		reqs:        make(chan *request, 1024),
+		quit:        make(chan struct{}),
+		writerDone:  make(chan struct{}),
+		identityKey: key,
+		rekey:       make(chan struct{}, 1),
 	}
 	go db.runWriter()
-	if err := db.startReplication(); err != nil {
+	if err := db.startReplication(t); err != nil {
 		db.Close()
 		return nil, err
 	}

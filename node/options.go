@@ -18,6 +18,11 @@ const (
 	DefaultWatchEvents    = 1 << 16
 	DefaultWatchBytes     = 64 << 20
 	DefaultMaxBatchWrites = 1 << 12
+	DefaultSyncMemory     = 256 << 20
+	// MaxValueSizeLimit is the largest Options.MaxValueSize: a row of a
+	// few concurrent values of that size must still fit the largest
+	// message replication carries (wire.MaxMessageSize).
+	MaxValueSizeLimit = 64 << 20
 )
 
 // Options configures a DB. The zero value, and a nil *Options, give the
@@ -67,6 +72,19 @@ type Options struct {
 	// SyncBackoffMin and SyncBackoffMax bound the wait between redials of
 	// a peer that is down. Zero means 100ms and 10s.
 	SyncBackoffMin, SyncBackoffMax time.Duration
+	// FreshReplica takes a fresh replica id at Open: for a data directory
+	// restored from a backup, whose original may have gone on writing
+	// (see docs/OPERATIONS.md). Writes made before keep their dots.
+	FreshReplica bool
+	// RekeyInterval is the least time between two fresh replica ids taken
+	// because a peer showed this node's dots above its counter (a copied
+	// directory); zero means DefaultRekeyInterval.
+	RekeyInterval time.Duration
+	// SyncMemory bounds the bytes of peers' messages the node holds
+	// received but not yet applied, across all sessions; past it sessions
+	// stop reading until the writer catches up. Zero means
+	// DefaultSyncMemory (256 MiB).
+	SyncMemory int
 }
 
 // TLSFiles are PEM file paths.
@@ -108,13 +126,21 @@ func (o *Options) ensureDefaults() *Options {
 	if o.SyncBackoffMax == 0 {
 		o.SyncBackoffMax = 10 * time.Second
 	}
+	if o.RekeyInterval == 0 {
+		o.RekeyInterval = DefaultRekeyInterval
+	}
+	if o.SyncMemory == 0 {
+		o.SyncMemory = DefaultSyncMemory
+	}
 	return o
 }
 
 func (o *Options) validate() error {
 	switch {
-	case o.MaxValueSize < 0:
-		return fmt.Errorf("shoal: MaxValueSize %d is negative", o.MaxValueSize)
+	case o.MaxValueSize < 0 || o.MaxValueSize > MaxValueSizeLimit:
+		return fmt.Errorf("shoal: MaxValueSize %d is outside 0..%d (MaxValueSizeLimit)", o.MaxValueSize, MaxValueSizeLimit)
+	case o.SyncMemory < 0:
+		return fmt.Errorf("shoal: SyncMemory %d is negative", o.SyncMemory)
 	case o.WatchEvents < 0 || o.WatchBytes < 0:
 		return fmt.Errorf("shoal: negative watch bounds")
 	case o.SyncAckInterval < 0 || o.SyncBackoffMin < 0 || o.SyncBackoffMax < o.SyncBackoffMin || o.SyncQueueBytes < 0:

@@ -9,6 +9,20 @@ import (
 	"github.com/shoal-db/shoal/sync/wire"
 )
 
+// replicationTransport returns the transport a node that replicates uses
+// and the key its replica id derives from; nil and nil for a local-only
+// node.
+func (o *Options) replicationTransport() (Transport, []byte, error) {
+	if o.Listen == "" && len(o.Peers) == 0 {
+		return nil, nil, nil
+	}
+	t, err := o.transport()
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, t.Key(), nil
+}
+
 // transport returns the configured transport: Options.Transport, or QUIC
 // with mutual TLS from Options.TLS.
 func (o *Options) transport() (Transport, error) {
@@ -33,7 +47,11 @@ func (o *Options) transport() (Transport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &quicTransport{opts: transport.Options{TLS: server, ClientTLS: client, Logger: o.Logger, ResetSecret: secret,
+	key, err := identity.KeyOfFile(o.TLS.Cert)
+	if err != nil {
+		return nil, err
+	}
+	return &quicTransport{key: key, opts: transport.Options{TLS: server, ClientTLS: client, Logger: o.Logger, ResetSecret: secret,
 		// One receive budget for every connection, accepted or dialed:
 		// the node's peers together cannot make it buffer more.
 		Budget: wire.NewBudget(transport.DefaultBudget),
@@ -41,7 +59,12 @@ func (o *Options) transport() (Transport, error) {
 }
 
 // quicTransport adapts sync/transport (QUIC, mutual TLS 1.3) to Transport.
-type quicTransport struct{ opts transport.Options }
+type quicTransport struct {
+	opts transport.Options
+	key  []byte // identity.KeyOf our certificate
+}
+
+func (q *quicTransport) Key() []byte { return q.key }
 
 func (q *quicTransport) Listen(addr string) (Listener, error) {
 	l, err := transport.Listen(addr, &q.opts)

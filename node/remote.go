@@ -18,6 +18,12 @@ type remoteApply struct {
 	rows   []wire.Row
 	claim  *crdt.VersionVector
 	source crdt.ReplicaID
+	// bootstrap: rows are a bootstrap's, merged without claiming their
+	// dots (storage.Commit.BootstrapRow); bootSnapshot opens a bootstrap
+	// snapshot and bootDone ends the bootstrap (see protocol.Step).
+	bootstrap    bool
+	bootSnapshot *crdt.VersionVector
+	bootDone     *crdt.VersionVector
 	// failed is shared by every request of one session. A session keeps
 	// several requests in flight; once one fails, the writer refuses the
 	// rest, so that no later claim (a Done, a Push's range) commits
@@ -40,6 +46,9 @@ func (db *DB) applyRemoteRows(c *storage.Commit, ra *remoteApply, now int64, tou
 			ra.failed.Store(true)
 		}
 	}()
+	if ra.bootSnapshot != nil {
+		c.BootstrapSnapshot(ra.bootSnapshot)
+	}
 	for _, r := range ra.rows {
 		rk, err := crdt.ParseRowKey(r.RowKey)
 		if err != nil {
@@ -53,7 +62,7 @@ func (db *DB) applyRemoteRows(c *storage.Commit, ra *remoteApply, now int64, tou
 		if err != nil {
 			return err
 		}
-		after, err := c.Merge(r.Key, rk, r.Row)
+		after, err := db.mergeRemote(c, ra, r.Key, rk, r.Row)
 		if err != nil {
 			return err
 		}
@@ -65,9 +74,28 @@ func (db *DB) applyRemoteRows(c *storage.Commit, ra *remoteApply, now int64, tou
 		touch(rowRef{r.Key, rk})
 	}
 	if ra.claim != nil {
-		c.JoinVersionVector(ra.claim)
+		c.JoinVersionVector(ra.claim, ra.source)
+	}
+	if ra.bootDone != nil {
+		if err := c.FinishBootstrap(ra.bootDone, ra.source); err != nil {
+			return err
+		}
+		db.log.Info("shoal: bootstrap done", "from", ra.source, "vector_ranges", ra.bootDone.Ranges())
 	}
 	return nil
+}
+
+// mergeRemote merges one row from a peer: a bootstrap row without
+// claiming its dots (and recorded as the bootstrap's position), any other
+// with them. It returns the row's new state.
+func (db *DB) mergeRemote(c *storage.Commit, ra *remoteApply, key string, rk crdt.RowKey, row crdt.Row) (crdt.Row, error) {
+	if !ra.bootstrap {
+		return c.Merge(key, rk, row)
+	}
+	if err := c.BootstrapRow(key, rk, row); err != nil {
+		return crdt.Row{}, err
+	}
+	return c.Row(key, rk)
 }
 
 // checkCounterRow refuses a counter row holding another origin's entries:

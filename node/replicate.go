@@ -23,6 +23,8 @@ type replication struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+	budget    *recvBudget // what peers' messages in flight may hold
+	nonce     []byte      // binds our replica id to our key (see identity.go)
 
 	mu struct {
 		sync.Mutex
@@ -31,24 +33,27 @@ type replication struct {
 		// byAddr is the peer each configured address turned out to be, so
 		// that a peer already connected the other way is not dialed again.
 		byAddr map[string]crdt.ReplicaID
+		// bootstrapper is the session that streams this node's bootstrap,
+		// if one is under way: one at a time, since a bootstrap's
+		// position and snapshot vectors are the node's, not a session's.
+		bootstrapper *session
 	}
 }
 
-// startReplication listens and dials as the options say. A node with
-// neither is local-only and starts nothing.
-func (db *DB) startReplication() error {
+// startReplication listens and dials over t as the options say. A node
+// with neither is local-only and starts nothing.
+func (db *DB) startReplication(t Transport) error {
 	r := &db.repl
 	r.mu.sessions = map[*session]struct{}{}
 	r.mu.dialed = map[string]*session{}
 	r.mu.byAddr = map[string]crdt.ReplicaID{}
+	r.budget = newRecvBudget(int64(db.opts.SyncMemory))
 	if db.opts.Listen == "" && len(db.opts.Peers) == 0 {
 		return nil
 	}
-	t, err := db.opts.transport()
-	if err != nil {
-		return err
-	}
 	r.transport = t
+	r.nonce = db.store.Nonce()
+	var err error
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	if db.opts.Listen != "" {
 		if r.listener, err = t.Listen(db.opts.Listen); err != nil {
@@ -79,12 +84,17 @@ func (db *DB) stopReplication() {
 	if r.listener != nil {
 		r.listener.Close()
 	}
+	r.closeSessions()
+	r.wg.Wait()
+}
+
+// closeSessions ends every session; dial loops start new ones.
+func (r *replication) closeSessions() {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	for s := range r.mu.sessions {
 		s.conn.Close()
 	}
-	r.mu.Unlock()
-	r.wg.Wait()
 }
 
 // ListenAddr returns the address the node accepts peers on, or "".
@@ -172,9 +182,10 @@ var errDuplicateSession = errors.New("shoal: a session with this peer exists; ke
 // both keep the connection dialed by the smaller replica id, so they agree
 // on which to close without talking. The loser's dial loop then sees the
 // peer connected and waits.
-// On success the session's Outbound learns the peer (hello) under the same
-// lock, so two sessions with one peer always see each other.
-func (db *DB) claimPeer(s *session, peer crdt.ReplicaID, hello func(*protocol.Outbound)) error {
+// On success the session takes the peer's id under the same lock, so two
+// sessions with one peer always see each other, and its sending goroutine
+// gets the Hello.
+func (db *DB) claimPeer(s *session, peer crdt.ReplicaID, hello *wire.Hello) error {
 	r := &db.repl
 	r.mu.Lock()
 	if s.dialed {
@@ -191,13 +202,49 @@ func (db *DB) claimPeer(s *session, peer crdt.ReplicaID, hello func(*protocol.Ou
 		r.mu.Unlock()
 		return errDuplicateSession
 	}
-	s.withOutQuiet(hello)
+	s.peerID.Store(uint64(peer))
+	s.inbox.putHello(peer, hello)
 	r.mu.Unlock()
 	for _, o := range losers {
 		o.conn.Close()
 	}
-	s.poke()
 	return nil
+}
+
+// takeBootstrap returns the bootstrap s should ask its peer for, and
+// makes s the node's bootstrapper, if the node needs one (a bootstrap is
+// under way, or the node holds no other node's dots and never
+// bootstrapped) and no other session streams it; else nil.
+func (db *DB) takeBootstrap(s *session) *wire.Bootstrap {
+	state := db.store.Bootstrap()
+	switch {
+	case state != nil && state.Finished:
+		return nil
+	case state == nil && !db.isNewNode():
+		return nil
+	}
+	r := &db.repl
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mu.bootstrapper != nil {
+		return nil
+	}
+	r.mu.bootstrapper = s
+	if state == nil || !state.Started {
+		return &wire.Bootstrap{}
+	}
+	return &wire.Bootstrap{Started: true, Key: state.Key, RowKey: state.RowKey}
+}
+
+// isNewNode reports whether the node holds no dots but its own.
+func (db *DB) isNewNode() bool {
+	self := db.store.ReplicaID()
+	for _, o := range db.store.VersionVector().Origins() {
+		if o != self {
+			return false
+		}
+	}
+	return true
 }
 
 // connectedTo reports whether the peer at a configured address is known
@@ -246,6 +293,9 @@ func (db *DB) addSession(s *session) {
 func (db *DB) removeSession(s *session) {
 	db.repl.mu.Lock()
 	delete(db.repl.mu.sessions, s)
+	if db.repl.mu.bootstrapper == s {
+		db.repl.mu.bootstrapper = nil
+	}
 	db.repl.mu.Unlock()
 	db.peersChanged()
 }
@@ -258,7 +308,7 @@ func (db *DB) peersChanged() {
 	defer db.repl.mu.Unlock()
 	for s := range db.repl.mu.sessions {
 		s.ackNow.Store(true)
-		s.poke()
+		s.inbox.poke()
 	}
 }
 
@@ -274,10 +324,10 @@ func (db *DB) publish(changes []storage.Change, sources map[rowRef]crdt.ReplicaI
 	for _, ch := range changes {
 		row := wire.Row{Key: ch.Key, RowKey: ch.RowKey.Append(nil), Row: ch.Row}
 		c.Rows = append(c.Rows, protocol.CommitRow{Row: row, Source: sources[rowRef{ch.Key, ch.RowKey}]})
-		c.Size += rowSize(ch.Row) + len(ch.Key)
+		c.Size += protocol.RowSize(row)
 	}
 	for s := range db.repl.mu.sessions {
-		s.publish(c)
+		s.inbox.publish(c)
 	}
 }
 

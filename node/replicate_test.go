@@ -33,15 +33,20 @@ func newCluster(t *testing.T, n int) *cluster {
 	return c
 }
 
-func (c *cluster) open(i int) {
+func (c *cluster) open(i int) { c.openWith(i, func(*Options) {}) }
+
+// openWith opens node i with options changed by f.
+func (c *cluster) openWith(i int, f func(*Options)) {
 	var peers []string
 	for j := range i {
 		peers = append(peers, fmt.Sprintf("n%d", j))
 	}
-	db, err := Open("db", &Options{
+	o := &Options{
 		FS: c.fss[i], Logger: discardLogger(), Transport: c.net.transport(fmt.Sprintf("n%d", i)),
 		Listen: fmt.Sprintf("n%d", i), Peers: peers, SyncBackoffMax: time.Second,
-	})
+	}
+	f(o)
+	db, err := Open("db", o)
 	if err != nil {
 		c.t.Fatalf("open n%d: %v", i, err)
 	}

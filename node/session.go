@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,39 +13,35 @@ import (
 	"github.com/shoal-db/shoal/sync/wire"
 )
 
-// Catch-up batches are cut at this many rows or bytes, whichever comes
-// first: big enough to amortise a synced commit on the receiver, small
-// enough to keep both sides' memory bounded.
-const (
-	batchRows  = 512
-	batchBytes = 1 << 20
-)
-
-// session runs one connection with one peer: a receiving goroutine that
-// applies what the peer sends, and the sending loop (run's goroutine) that
-// catches the peer up and pushes commits. The protocol core decides; the
-// session does the I/O.
+// session runs one connection with one peer. Two goroutines: the receiving
+// one reads the peer's messages, checks them with the Inbound and hands
+// their rows to the writer; the sending one (run's) owns the Outbound, the
+// protocol state of what we send, and does what it asks: catch-ups, pushes,
+// acks. Other goroutines reach the Outbound only through the inbox.
 type session struct {
-	db       *DB
-	conn     Conn
-	addr     string
-	dialed   bool              // we dialed it (else accepted it)
-	in       *protocol.Inbound // receiving goroutine only
-	wake     chan struct{}     // a commit or an ack arrived for the sender
-	lastSeen atomic.Int64      // Unix nanoseconds of the last message received
-	inflight chan *request     // receiving goroutine only: requests not yet answered
-	failed   atomic.Bool       // see remoteApply.failed
-	ackNow   atomic.Bool       // our set of live peers changed: tell this peer now
+	db     *DB
+	conn   Conn
+	addr   string
+	dialed bool            // we dialed it (else accepted it)
+	boot   *wire.Bootstrap // the bootstrap our Hello asks for, or nil
 
-	mu struct {
-		sync.Mutex
-		out *protocol.Outbound
-	}
+	in    *protocol.Inbound  // receiving goroutine only
+	out   *protocol.Outbound // sending goroutine only
+	inbox inbox
+
+	peerID   atomic.Uint64 // the peer's replica id once its Hello is accepted
+	knownOwn atomic.Uint64 // our own dots the peer is known to have (status)
+	lastSeen atomic.Int64  // Unix nanoseconds of the last message received
+	inflight chan *request // receiving goroutine only: requests not yet answered
+	failed   atomic.Bool   // see remoteApply.failed
+	ackNow   atomic.Bool   // our set of live peers changed: tell this peer now
+	lastAck  int64         // receiving goroutine only: when the peer's ack was last saved
 }
 
 func newSession(db *DB, conn Conn, addr string, dialed bool) *session {
-	s := &session{db: db, conn: conn, addr: addr, dialed: dialed, in: protocol.NewInbound(db.store.ReplicaID()), wake: make(chan struct{}, 1)}
-	s.mu.out = protocol.NewOutbound(db.store.ReplicaID(), db.opts.SyncQueueBytes)
+	s := &session{db: db, conn: conn, addr: addr, dialed: dialed}
+	s.out = protocol.NewOutbound(db.store.ReplicaID(), protocol.OutboundOptions{MaxQueueBytes: db.opts.SyncQueueBytes})
+	s.inbox.init(db.opts.SyncQueueBytes)
 	return s
 }
 
@@ -57,6 +52,8 @@ func (s *session) run(ctx context.Context) error {
 	defer cancel()
 	s.db.addSession(s)
 	defer s.db.removeSession(s)
+	s.boot = s.db.takeBootstrap(s)
+	s.in = protocol.NewInbound(s.db.store.ReplicaID(), s.boot != nil)
 	recvErr := make(chan error, 1)
 	go func() {
 		recvErr <- s.receive(ctx)
@@ -82,6 +79,7 @@ func (s *session) receive(ctx context.Context) error {
 	s.inflight = make(chan *request, receiveDepth)
 	defer s.drain(ctx)
 	for {
+		before := s.conn.BytesReceived()
 		m, err := s.conn.Recv()
 		if err != nil {
 			return err
@@ -91,53 +89,92 @@ func (s *session) receive(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.handle(ctx, step); err != nil {
+		if err := s.handle(ctx, step, int64(s.conn.BytesReceived()-before)); err != nil {
 			return err
 		}
 	}
 }
 
-func (s *session) handle(ctx context.Context, step protocol.Step) error {
-	peer := s.in.Peer()
+func (s *session) handle(ctx context.Context, step protocol.Step, size int64) error {
 	if step.Hello != nil {
-		if err := s.db.store.BindPeer(peer, s.conn.PeerName()); err != nil {
+		if err := s.hello(step.Hello); err != nil {
 			return err
 		}
-		acked, err := s.db.store.PeerAck(peer)
-		if err != nil {
-			return err
-		}
-		hello := func(o *protocol.Outbound) { o.PeerHello(peer, step.Hello.VV); o.Acked(acked, nil) }
-		if err := s.db.claimPeer(s, peer, hello); err != nil {
-			return err
-		}
-		s.db.log.Info("shoal: peer connected", "peer", peer, "name", s.conn.PeerName(), "addr", s.conn.RemoteAddr())
-		s.db.peersChanged()
 	}
-	if len(step.Rows) > 0 || step.Claim != nil {
-		r := &request{remote: &remoteApply{rows: step.Rows, claim: step.Claim, source: peer, failed: &s.failed}, done: make(chan error, 1)}
-		if err := s.apply(ctx, r); err != nil {
+	if r := s.remoteRequest(step); r != nil {
+		if err := s.apply(ctx, r, size); err != nil {
 			return err
 		}
 	}
 	if step.Acked != nil {
-		s.withOut(func(o *protocol.Outbound) { o.Acked(step.Acked, step.AckPeers) })
-		if err := s.db.store.SavePeerAck(peer, step.Acked); err != nil {
-			return err
-		}
+		s.inbox.ack(step.Acked, step.AckPeers)
+		return s.saveAck(step.Acked)
 	}
 	return nil
 }
 
+// hello checks the peer's Hello and makes it the session's peer.
+func (s *session) hello(h *wire.Hello) error {
+	peer := h.Replica
+	if err := s.db.checkPeerHello(s.conn, h); err != nil {
+		return err
+	}
+	if err := s.db.store.BindPeer(peer, s.conn.PeerName()); err != nil {
+		return err
+	}
+	if err := s.db.claimPeer(s, peer, h); err != nil {
+		return err
+	}
+	s.db.log.Info("shoal: peer connected", "peer", peer, "name", s.conn.PeerName(), "addr", s.conn.RemoteAddr(),
+		"bootstrap_asked", h.Bootstrap != nil)
+	s.db.peersChanged()
+	return nil
+}
+
+// remoteRequest turns a step's rows and claims into a writer request, or
+// nil if there are none.
+func (s *session) remoteRequest(step protocol.Step) *request {
+	ra := &remoteApply{
+		rows: step.Rows, claim: step.Claim, source: s.in.Peer(), failed: &s.failed,
+		bootstrap: step.Bootstrap, bootSnapshot: step.BootstrapSnapshot, bootDone: step.BootstrapDone,
+	}
+	if len(ra.rows) == 0 && ra.claim == nil && ra.bootSnapshot == nil && ra.bootDone == nil {
+		return nil
+	}
+	return &request{remote: ra, done: make(chan error, 1)}
+}
+
+// ackSaveInterval spaces the writes of a peer's acknowledged vector: an
+// Ack comes every SyncAckInterval, and rewriting a large vector each time
+// costs more than the resend that losing the latest one saves.
+const ackSaveInterval = 5 * time.Second
+
+func (s *session) saveAck(vv *crdt.VersionVector) error {
+	now := s.db.opts.Now().UnixNano()
+	if now-s.lastAck < int64(ackSaveInterval) {
+		return nil
+	}
+	s.lastAck = now
+	return s.db.store.SavePeerAck(s.in.Peer(), vv)
+}
+
 // apply hands r to the writer, first waiting for the oldest request in
-// flight if receiveDepth are.
-func (s *session) apply(ctx context.Context, r *request) error {
+// flight if receiveDepth are, and for room in the node's receive budget:
+// decoded messages in flight are what a peer can make a node hold, so
+// they are bounded node-wide, not per session.
+func (s *session) apply(ctx context.Context, r *request, size int64) error {
 	if len(s.inflight) == cap(s.inflight) {
 		if err := s.db.await(ctx, <-s.inflight); err != nil {
 			return err
 		}
 	}
+	release, err := s.db.repl.budget.take(ctx, size)
+	if err != nil {
+		return err
+	}
+	r.release = release
 	if err := s.db.enqueue(ctx, r); err != nil {
+		release()
 		return err
 	}
 	s.inflight <- r
@@ -151,44 +188,29 @@ func (s *session) drain(ctx context.Context) {
 	}
 }
 
-// withOut runs f on the Outbound under the lock and wakes the sender.
-func (s *session) withOut(f func(*protocol.Outbound)) {
-	s.withOutQuiet(f)
-	s.poke()
-}
-
-func (s *session) poke() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-// publish hands the session a commit; it never blocks the writer.
-func (s *session) publish(c protocol.Commit) { s.withOut(func(o *protocol.Outbound) { o.Publish(c) }) }
-
 // sendLoop sends our Hello, then does what the Outbound asks, and acks
 // what we have applied every AckInterval.
 func (s *session) sendLoop(ctx context.Context) error {
-	var hello *wire.Message
-	s.withOut(func(o *protocol.Outbound) { hello = o.Hello(s.db.store.VersionVector()) })
-	if err := s.conn.Send(hello); err != nil {
+	hello := s.out.Hello(s.db.store.VersionVector(), s.db.repl.nonce, s.boot)
+	if err := s.send(hello); err != nil {
 		return err
 	}
 	ticker := time.NewTicker(s.db.opts.SyncAckInterval)
 	defer ticker.Stop()
 	for ctx.Err() == nil {
-		var act protocol.Action
-		s.withOutQuiet(func(o *protocol.Outbound) { act = o.Next() })
+		s.inbox.drainInto(s.out)
+		s.knownOwn.Store(s.out.KnownOwn())
 		var err error
-		switch act {
+		switch s.out.Next() {
 		case protocol.Scan:
 			err = s.catchUp(ctx)
 		case protocol.Push:
-			err = s.push()
+			if m := s.out.NextPush(); m != nil {
+				err = s.send(m)
+			}
 		default:
 			select {
-			case <-s.wake:
+			case <-s.inbox.wake:
 			case <-ticker.C:
 				err = s.ack()
 			case <-ctx.Done():
@@ -212,92 +234,87 @@ func (s *session) sendLoop(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// withOutQuiet runs f on the Outbound under the lock, without waking the
-// sender (the sender's own calls).
-func (s *session) withOutQuiet(f func(*protocol.Outbound)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f(s.mu.out)
+// send sends m, naming the message in the error: a failed send is logged
+// with its cause, not just "closed".
+func (s *session) send(m *wire.Message) error {
+	if err := s.conn.Send(m); err != nil {
+		return fmt.Errorf("send %s: %w", kindOf(m), err)
+	}
+	return nil
 }
 
-func (s *session) push() error {
-	var m *wire.Message
-	s.withOutQuiet(func(o *protocol.Outbound) { m = o.NextPush() })
-	if m == nil {
-		return nil
+func kindOf(m *wire.Message) string {
+	switch {
+	case m.Hello != nil:
+		return "hello"
+	case m.Batch != nil:
+		return fmt.Sprintf("batch of %d rows", len(m.Batch.Rows))
+	case m.Done != nil:
+		return "done"
+	case m.Push != nil:
+		return fmt.Sprintf("push of %d rows", len(m.Push.Rows))
+	case m.Start != nil:
+		return "bootstrap start"
 	}
-	return s.conn.Send(m)
+	return "ack"
 }
 
 func (s *session) ack() error {
-	var m *wire.Message
-	vv, peers := s.db.store.VersionVector(), s.db.livePeers()
-	s.withOutQuiet(func(o *protocol.Outbound) { m = o.Ack(vv, peers) })
+	m := s.out.Ack(s.db.store.VersionVector(), s.db.livePeers())
 	if m == nil {
 		return nil
 	}
-	return s.conn.Send(m)
+	return s.send(m)
 }
 
-// catchUp streams every row the peer lacks from one snapshot, in batches,
-// then Done with that snapshot's vector. Begin comes before the snapshot,
-// so commits racing the scan are queued and pushed after Done.
+// catchUp streams every row the peer lacks from one snapshot (see
+// protocol.Outbound.CatchUp). Commits published meanwhile wait in the
+// inbox and are pushed after Done.
 func (s *session) catchUp(ctx context.Context) error {
-	var against *crdt.VersionVector
-	s.withOutQuiet(func(o *protocol.Outbound) { o.Begin(); against = o.Against() })
-	var rows []wire.Row
-	size := 0
-	flush := func() error {
-		if len(rows) == 0 {
-			return nil
-		}
-		var m *wire.Message
-		s.withOutQuiet(func(o *protocol.Outbound) { m = o.Batch(rows) })
-		rows, size = nil, 0
-		return s.conn.Send(m)
-	}
-	snapshot, err := s.db.store.Missing(against, func(ch storage.Change) error {
-		rows = append(rows, wire.Row{Key: ch.Key, RowKey: ch.RowKey.Append(nil), Row: ch.Row})
-		if size += rowSize(ch.Row) + len(ch.Key); len(rows) >= batchRows || size >= batchBytes {
-			return flush()
-		}
-		return ctx.Err()
-	})
-	if err == nil {
-		err = flush()
-	}
-	if err != nil {
+	src := storeSource{s.db.store, ctx}
+	if err := s.out.CatchUp(src, s.send); err != nil {
 		return fmt.Errorf("catch-up: %w", err)
 	}
-	var done *wire.Message
-	s.withOutQuiet(func(o *protocol.Outbound) { done = o.Done(snapshot) })
-	return s.conn.Send(done)
+	return nil
 }
 
-// rowSize approximates a row's encoded size.
-func rowSize(r crdt.Row) int {
-	n := 16 + 16*len(r.Context)
-	for _, e := range r.Entries {
-		n += 40 + len(e.Value)
+// storeSource reads catch-ups from the store for protocol.Outbound.CatchUp.
+type storeSource struct {
+	st  *storage.Store
+	ctx context.Context // a session that ends stops its scan (and frees the snapshot)
+}
+
+func (src storeSource) Missing(have *crdt.VersionVector, fn func(wire.Row) error) (*crdt.VersionVector, error) {
+	return src.st.Missing(have, src.each(fn))
+}
+
+func (src storeSource) Bootstrap(from *wire.Bootstrap, have *crdt.VersionVector,
+	start func(*crdt.VersionVector) error, fn func(wire.Row) error) (*crdt.VersionVector, error) {
+	rk, err := crdt.ParseRowKey(from.RowKey)
+	if from.Started && err != nil {
+		return nil, err
 	}
-	return n
+	return src.st.RowsAfter(from.Started, from.Key, rk, have, start, src.each(fn))
 }
 
-// peer returns the peer's replica id once its Hello arrived, else 0.
-func (s *session) peer() crdt.ReplicaID {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.mu.out.Peer()
+func (src storeSource) each(fn func(wire.Row) error) func(storage.Change) error {
+	return func(ch storage.Change) error {
+		if err := src.ctx.Err(); err != nil {
+			return err
+		}
+		return fn(wire.Row{Key: ch.Key, RowKey: ch.RowKey.Append(nil), Row: ch.Row})
+	}
 }
+
+// peer returns the peer's replica id once its Hello was accepted, else 0.
+func (s *session) peer() crdt.ReplicaID { return crdt.ReplicaID(s.peerID.Load()) }
 
 // peerStatus reports the session as Status shows it.
 func (s *session) peerStatus(ownCounter uint64) PeerStatus {
-	s.mu.Lock()
-	peer, lag := s.mu.out.Peer(), s.mu.out.Lag(ownCounter)
-	s.mu.Unlock()
+	peer, known := s.peer(), s.knownOwn.Load()
 	return PeerStatus{
-		ID: peerID(peer), Addr: s.addr, Connected: peer != 0, LastSeen: s.lastSeen.Load(), Lag: lag,
-		BytesSent: s.conn.BytesSent(), BytesRecv: s.conn.BytesReceived(),
+		ID: peerID(peer), Addr: s.addr, Connected: peer != 0, LastSeen: s.lastSeen.Load(),
+		Lag: ownCounter - min(known, ownCounter), BytesSent: s.conn.BytesSent(), BytesRecv: s.conn.BytesReceived(),
 	}
 }
 

@@ -7,8 +7,12 @@ type Status struct {
 	Peers []PeerStatus
 	// LastDot is the counter of the latest dot this node minted.
 	LastDot uint64
-	// VersionVector lists, per origin, the dots this node has seen.
+	// VersionVector lists, per origin, the dots this node has seen (the
+	// first exception ranges only: see VectorRanges).
 	VersionVector string
+	// VectorRanges counts the vector's exception ranges (dots seen out of
+	// order); storage keeps it bounded whatever order rows arrive in.
+	VectorRanges int
 	// WatchCursor is the cursor of the latest committed event.
 	WatchCursor uint64
 	// DiskBytes is what the store takes on disk.
@@ -32,11 +36,13 @@ func (db *DB) Status() (Status, error) {
 		return Status{}, err
 	}
 	defer db.pointReads.RUnlock()
+	vv := db.store.VersionVector()
 	return Status{
 		NodeID:        db.ID(),
 		Peers:         db.peerStatuses(),
 		LastDot:       db.store.LastCounter(),
-		VersionVector: db.store.VersionVector().String(),
+		VersionVector: vv.String(),
+		VectorRanges:  vv.Ranges(),
 		WatchCursor:   db.hub.head(),
 		DiskBytes:     db.store.DiskUsage(),
 	}, nil

@@ -14,6 +14,9 @@ type Conn interface {
 	Recv() (*wire.Message, error)
 	// PeerName is the name in the peer's verified certificate.
 	PeerName() string
+	// PeerKey is the hash of the peer's certificate public key
+	// (identity.KeyOf): its replica id must derive from it.
+	PeerKey() []byte
 	RemoteAddr() string
 	BytesSent() uint64
 	BytesReceived() uint64
@@ -32,4 +35,7 @@ type Listener interface {
 type Transport interface {
 	Listen(addr string) (Listener, error)
 	Dial(ctx context.Context, addr string) (Conn, error)
+	// Key is the hash of this node's certificate public key: the replica
+	// id is derived from it, so that peers can check it.
+	Key() []byte
 }

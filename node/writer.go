@@ -18,6 +18,8 @@ func (db *DB) runWriter() {
 		select {
 		case r := <-db.reqs:
 			db.commitGroup(db.gather(r), syncq)
+		case <-db.rekey:
+			db.rekeyNow(syncq)
 		case <-db.quit:
 			for {
 				select {
@@ -64,6 +66,7 @@ type rowRef struct {
 // inflight is a commit handed to Pebble, waiting for its sync before its
 // callers are answered and its changes go out.
 type inflight struct {
+	barrier chan struct{} // if set, only closed once every earlier commit is synced
 	pending *storage.Pending
 	applied []*request
 	events  []Event
@@ -80,7 +83,7 @@ func (db *DB) commitGroup(group []*request, syncq chan<- *inflight) {
 	f := &inflight{sources: map[rowRef]crdt.ReplicaID{}}
 	for _, r := range group {
 		if err := db.applyRequest(c, r, now, f.sources); err != nil {
-			r.done <- err
+			r.finish(err)
 			continue
 		}
 		f.applied = append(f.applied, r)
@@ -104,6 +107,10 @@ func (db *DB) commitGroup(group []*request, syncq chan<- *inflight) {
 func (db *DB) runSyncer(syncq <-chan *inflight, done chan<- struct{}) {
 	defer close(done)
 	for f := range syncq {
+		if f.barrier != nil {
+			close(f.barrier)
+			continue
+		}
 		if err := f.pending.Wait(); err != nil {
 			db.log.Error("shoal: commit failed", "err", err)
 			failAll(f.applied, mapStorageErr(err))
@@ -128,7 +135,7 @@ func failAll(rs []*request, err error) {
 
 func answer(rs []*request, err error) {
 	for _, r := range rs {
-		r.done <- err
+		r.finish(err)
 	}
 }
 

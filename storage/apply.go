@@ -21,9 +21,10 @@ func (c *Commit) Apply() error {
 // Pending is a commit handed to Pebble whose sync may be under way.
 type Pending struct {
 	s       *Store
-	b       *pebble.Batch // nil for an empty commit
-	n       uint64        // its number for waitSynced
-	vv      *crdt.VersionVector
+	b       *pebble.Batch   // nil for an empty commit
+	n       uint64          // its number for waitSynced
+	vv      *vectors        // the whole vectors after this commit
+	boot    *BootstrapState // the bootstrap state after it
 	counter uint64
 	multi   map[string]bool
 }
@@ -40,8 +41,8 @@ func (c *Commit) Start() (*Pending, error) {
 	}
 	c.done = true
 	c.closeIterator()
-	p := &Pending{s: c.s, vv: &c.vv, counter: c.counter, multi: c.multi}
-	if len(c.changes) == 0 && !c.joined && len(c.multi) == 0 {
+	p := &Pending{s: c.s, counter: c.counter, multi: c.multi}
+	if len(c.changes) == 0 && !c.joined && len(c.multi) == 0 && !c.bootChanged {
 		return p, nil
 	}
 	if err := c.s.checkOpen(); err != nil {
@@ -60,26 +61,32 @@ func (c *Commit) Start() (*Pending, error) {
 	c.s.applied.counter = max(c.s.applied.counter, c.counter)
 	if err != nil {
 		b.Close()
-		c.s.advance(nil, c.counter)
+		c.s.advance(nil, nil, c.counter)
 		return nil, err
 	}
-	c.s.applied.vv = next
-	p.b = b
+	c.s.applied.vv, c.s.applied.boot = next, c.boot
+	p.b, p.vv, p.boot = b, &next, c.boot
 	return p, nil
 }
 
-// fill writes the commit into b and returns the version vector after it.
-func (c *Commit) fill(b *pebble.Batch) (*crdt.VersionVector, error) {
+// fill writes the commit into b and returns the version vectors after it.
+func (c *Commit) fill(b *pebble.Batch) (vectors, error) {
 	if err := c.writeRows(b); err != nil {
-		return nil, err
+		return vectors{}, err
+	}
+	if err := c.writeLiveCounts(b); err != nil {
+		return vectors{}, err
 	}
 	next, err := c.writeMeta(b)
 	if err != nil {
-		return nil, err
+		return vectors{}, err
+	}
+	if err := c.writeBootstrap(b); err != nil {
+		return vectors{}, err
 	}
 	for key := range c.multi {
 		if err := b.Set(multiKey(key), nil, nil); err != nil {
-			return nil, err
+			return vectors{}, err
 		}
 	}
 	return next, nil
@@ -96,10 +103,10 @@ func (p *Pending) Wait() error {
 	p.s.endSync(p.n)
 	p.b.Close()
 	if err != nil {
-		p.s.advance(nil, p.counter)
+		p.s.advance(nil, nil, p.counter)
 		return err
 	}
-	p.s.advance(p.vv, p.counter)
+	p.s.advance(p.vv, p.boot, p.counter)
 	p.s.addMulti(p.multi)
 	return nil
 }
@@ -145,28 +152,21 @@ func updateIndex(b *pebble.Batch, dk []byte, old, next crdt.Row) error {
 
 // writeMeta adds the own counter and the version vector parts of the
 // origins whose part changes, against the applied state this batch builds
-// on, and returns the vector after the batch.
-func (c *Commit) writeMeta(b *pebble.Batch) (*crdt.VersionVector, error) {
+// on, and returns the vectors after the batch. They are trimmed to
+// MaxVectorRanges per origin: rows applied one by one in any order (a
+// catch-up of keys written more than once) would otherwise add a range
+// each, until no Hello fits a frame and the vector no longer decodes.
+func (c *Commit) writeMeta(b *pebble.Batch) (vectors, error) {
 	if c.counter > c.s.applied.counter {
 		if err := b.Set(dotsKey, encodeUint64(c.counter), nil); err != nil {
-			return nil, err
+			return vectors{}, err
 		}
 	}
 	old := c.s.applied.vv
-	next := old.Clone()
-	next.Join(&c.vv)
-	for _, o := range c.vv.Origins() {
-		after := next.Part(o)
-		if after.Equal(old.Part(o)) {
-			continue // this commit only holds dots of o already counted
-		}
-		enc, err := crdt.Marshal(after)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.Set(vvKey(o), enc, nil); err != nil {
-			return nil, err
-		}
+	all, err := advanceVector(b, vvPrefix, old.all, &c.vv, c.s.maxRanges)
+	if err != nil {
+		return vectors{}, err
 	}
-	return next, nil
+	direct, err := advanceVector(b, dvPrefix, old.direct, &c.direct, c.s.maxRanges)
+	return vectors{all, direct}, err
 }

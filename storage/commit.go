@@ -27,28 +27,37 @@ type rowID struct {
 // and Apply writes the version vector parts from the state they saw.
 type Commit struct {
 	s       *Store
-	changes []Change      // in first-Merge order, each row's latest state
-	stored  []crdt.Row    // the stored state of each changed row, for its old index entries
-	pos     map[rowID]int // index into changes
+	self    crdt.ReplicaID // the store's replica id when the commit began
+	changes []Change       // in first-Merge order, each row's latest state
+	stored  []crdt.Row     // the stored state of each changed row, for its old index entries
+	pos     map[rowID]int  // index into changes
 	byKey   map[string][]int
 	counter uint64             // last own counter minted or seen by this commit
 	vv      crdt.VersionVector // dots this commit adds to the version vector
+	direct  crdt.VersionVector // those of them learnt firsthand (see vectors.go)
 	joined  bool               // JoinVersionVector was called: not empty even with no rows
 	done    bool
 	read    map[rowID]crdt.Row // stored rows read by this commit, so each is read once
 	iter    *pebble.Iterator   // for LiveKinds; see iterator
+	live    liveCache          // stored live counts read by this commit (livecount.go)
 	multi   map[string]bool    // keys to list as multi-kind (MarkMultiKind)
 	undo    []undoEntry        // rows overwritten since the first savepoint, for RollbackTo
 	saving  bool               // a savepoint is open: record undo entries
+	// boot is the bootstrap state after this commit; bootChanged says the
+	// commit changes it (see bootstrap.go).
+	boot        *BootstrapState
+	bootChanged bool
 }
 
 // NewCommit starts an empty commit.
 func (s *Store) NewCommit() *Commit {
 	return &Commit{
 		s:       s,
+		self:    s.ReplicaID(),
 		pos:     map[rowID]int{},
 		byKey:   map[string][]int{},
 		counter: s.applied.counter,
+		boot:    s.applied.boot,
 	}
 }
 
@@ -106,20 +115,44 @@ func (c *Commit) Row(key string, rk crdt.RowKey) (crdt.Row, error) {
 // were never stored anywhere.
 func (c *Commit) NextDot() crdt.Dot {
 	c.counter++
-	d := crdt.Dot{Origin: c.s.replica, Counter: c.counter}
+	d := crdt.Dot{Origin: c.self, Counter: c.counter}
 	c.vv.Add(d) // a minted dot that ends up unused has no effect to miss
+	c.direct.Add(d)
 	return d
 }
 
 // Merge joins delta into the row (key, rk), records the new state as
-// pending and returns it. A delta that fails validation, or whose kind is
-// not rk's, gives ErrInvalidRow and changes nothing. A delta the row has
-// already absorbed records nothing.
+// pending, adds the delta's dots to the version vector and returns the new
+// state. A delta that fails validation, or whose kind is not rk's, gives
+// ErrInvalidRow; one holding an own dot above the counter gives
+// ErrOwnDotAhead; either changes nothing. A delta the row has already
+// absorbed records nothing.
 func (c *Commit) Merge(key string, rk crdt.RowKey, delta crdt.Row) (crdt.Row, error) {
+	next, err := c.MergeUnclaimed(key, rk, delta)
+	if err != nil {
+		return next, err
+	}
+	// A receiver may claim every dot in the context of a row it applied;
+	// with a per-origin-max context that is exactly the latest dots.
+	for _, d := range delta.Context {
+		c.vv.Add(d)
+		c.direct.Add(d)
+	}
+	return next, nil
+}
+
+// MergeUnclaimed is Merge without adding the delta's dots to the version
+// vector: for rows whose dots are claimed another way (a bootstrap claims
+// its snapshots' vectors at the end), so that rows arriving in any order
+// cannot grow the vector a range per row.
+func (c *Commit) MergeUnclaimed(key string, rk crdt.RowKey, delta crdt.Row) (crdt.Row, error) {
 	if c.done {
 		return crdt.Row{}, ErrCommitDone
 	}
 	if err := checkDelta(rk, delta); err != nil {
+		return crdt.Row{}, err
+	}
+	if err := c.checkOwnDots(delta); err != nil {
 		return crdt.Row{}, err
 	}
 	cur, err := c.Row(key, rk)
@@ -131,12 +164,6 @@ func (c *Commit) Merge(key string, rk crdt.RowKey, delta crdt.Row) (crdt.Row, er
 		return cur, nil
 	}
 	c.record(rowID{key, rk}, cur, next)
-	// A receiver may claim every dot in the context of a row it applied;
-	// with a per-origin-max context that is exactly the latest dots.
-	for _, d := range delta.LatestDots() {
-		c.vv.Add(d)
-		c.seeOwn(d)
-	}
 	return next, nil
 }
 
@@ -156,25 +183,40 @@ func (c *Commit) record(id rowID, cur, next crdt.Row) {
 	c.stored = append(c.stored, cur)
 }
 
-// seeOwn moves the counter past an own dot found in a delta. That happens
-// only if another copy of this directory (a restored backup) minted with
-// the same id; skipping past it keeps our next dots unique.
-func (c *Commit) seeOwn(d crdt.Dot) {
-	if d.Origin == c.s.replica && d.Counter > c.counter {
-		c.s.logger.Warn("storage: delta carries an own dot above the counter",
-			"dot", d, "counter", c.counter)
-		c.counter = d.Counter
+// checkOwnDots refuses a delta holding an own dot above the counter: this
+// node never minted it, so either another copy of this directory did (a
+// restored backup, a clone) or a peer made it up. Taking it would move the
+// counter (a dot at 2^64-1 would leave no counter to mint) or hide the
+// clash; the caller ends the session instead (see ErrOwnDotAhead).
+func (c *Commit) checkOwnDots(delta crdt.Row) error {
+	if m := delta.Context.Max(c.self); m > c.counter {
+		return fmt.Errorf("%w: dot %d, counter %d", ErrOwnDotAhead, m, c.counter)
 	}
+	return nil
 }
 
-// JoinVersionVector adds vv to the version vector with this commit's batch
-// (catch-up DONE). The caller must have synced the rows vv covers, in an
-// earlier commit or in this one.
-func (c *Commit) JoinVersionVector(vv *crdt.VersionVector) {
-	if !c.done && vv != nil {
-		c.vv.Join(vv)
-		c.joined = true
+// JoinVersionVector adds vv, a claim made by the peer from, to the version
+// vector with this commit's batch (catch-up DONE, a Push). The caller must
+// have synced the rows vv covers, in an earlier commit or in this one.
+// from's own part is firsthand (see vectors.go); from 0 vouches for none.
+// vv's part of this node's own origin is left out: the node knows its own
+// dots (every one up to the counter is in its vector already), and a claim
+// above the counter would cover dots it has not minted.
+func (c *Commit) JoinVersionVector(vv *crdt.VersionVector, from crdt.ReplicaID) {
+	if c.done || vv == nil {
+		return
 	}
+	for _, o := range vv.Origins() {
+		if o == c.self {
+			continue
+		}
+		part := vv.Part(o)
+		c.vv.Join(part)
+		if o == from {
+			c.direct.Join(part)
+		}
+	}
+	c.joined = true
 }
 
 // Changes returns the rows changed by this commit, in first-Merge order,

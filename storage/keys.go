@@ -17,6 +17,7 @@ import (
 //	m/dots                                -> last own counter used (8 BE)
 //	m/vv/ origin(8 BE)                    -> that origin's part of the VV
 //	m/peer/...                            -> reserved (acknowledged VVs)
+//	k/ escaped(key) 0x00 0x01             -> live rows per kind (livecount.go)
 //
 // In d/ keys the user key is escaped (0x00 -> 0x00 0xFF) and terminated by
 // 0x00 0x01. The terminator sorts below every escaped byte, so the byte order
@@ -28,6 +29,7 @@ var (
 	replicaKey    = []byte("m/replica")
 	dotsKey       = []byte("m/dots")
 	vvPrefix      = []byte("m/vv/")
+	countPrefix   = []byte("k/")
 	dataPrefixEnd = prefixEnd(dataPrefix)
 	indexEnd      = prefixEnd(indexPrefix)
 	vvPrefixEnd   = prefixEnd(vvPrefix)

@@ -41,66 +41,31 @@ func (c *Commit) MarkMultiKind(key string) {
 }
 
 // LiveKinds returns the kinds of key that have a live row, this commit's
-// pending rows included, in kind order. It walks the key's rows once,
-// jumping to the next kind at the first live row of each, so a set or map
-// costs a seek or two, not a read of every member (remove markers before
-// the first live row are read). It uses one iterator for the whole commit.
+// pending rows included, in kind order. It reads key's live counts (see
+// livecount.go), one seek however many remove markers the key holds; a
+// key without them is counted from its rows, once. It uses one iterator
+// for the whole commit.
 func (c *Commit) LiveKinds(key string) ([]crdt.Kind, error) {
 	it, err := c.iterator()
 	if err != nil {
 		return nil, err
 	}
-	live := c.pendingLiveKinds(key)
-	obj := objectPrefix(key)
-	for valid := it.SeekGE(obj); valid && hasPrefix(it.Key(), obj); {
-		k := crdt.Kind(it.Key()[len(obj)])
-		if live[k] {
-			valid = it.SeekGE(append(obj[:len(obj):len(obj)], byte(k)+1))
-			continue
-		}
-		_, rk, row, err := decodeDataEntry(it)
-		if err != nil {
-			return nil, err
-		}
-		if i, ok := c.pos[rowID{key, rk}]; ok {
-			row = c.changes[i].Row // pending state wins over stored
-		}
-		live[k] = row.Live()
-		// NextPrefix, not Next: a hot row (a counter's share) has thousands
-		// of versions in the memtable, and Next steps over each of them.
-		valid = it.NextPrefix()
-	}
-	if err := it.Error(); err != nil {
+	n, err := c.liveCounts(it, key)
+	if err != nil {
 		return nil, err
 	}
-	var out []crdt.Kind
-	for k := crdt.KindRegister; k <= crdt.KindMap; k++ {
-		if live[k] {
-			out = append(out, k)
-		}
-	}
-	return out, nil
+	return n.kinds(), nil
 }
 
-// pendingLiveKinds marks the kinds with a live pending row of key.
-func (c *Commit) pendingLiveKinds(key string) map[crdt.Kind]bool {
-	live := make(map[crdt.Kind]bool, 4)
-	for _, i := range c.byKey[key] {
-		if ch := c.changes[i]; ch.Row.Live() {
-			live[ch.RowKey.Kind] = true
-		}
-	}
-	return live
-}
-
-// iterator returns the commit's iterator over the rows, made on first use.
-// It sees every commit started before this one; this commit's own pending
-// rows are overlaid by the callers. Start and Discard close it.
+// iterator returns the commit's iterator over the rows and the live
+// counts, made on first use. It sees every commit started before this one;
+// this commit's own pending rows are overlaid by the callers. Start and
+// Discard close it.
 func (c *Commit) iterator() (*pebble.Iterator, error) {
 	if c.iter != nil {
 		return c.iter, nil
 	}
-	it, err := c.s.db.NewIter(&pebble.IterOptions{LowerBound: dataPrefix, UpperBound: dataPrefixEnd})
+	it, err := c.s.db.NewIter(countsIterOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -13,16 +13,17 @@ import (
 // loadMeta reads the replica id (making one on first open), the own
 // counter and the version vector into memory.
 func (s *Store) loadMeta() error {
-	id, err := s.loadReplica()
+	id, nonce, err := s.loadIdentity(s.opts.IdentityKey, s.opts.FreshReplica)
 	if err != nil {
 		return err
 	}
-	s.replica = id
+	s.replica.Store(uint64(id))
+	s.mu.nonce = nonce
 	last, _, err := getUint64(s.db, dotsKey)
 	if err != nil {
 		return err
 	}
-	vv, err := loadVV(s.db)
+	vv, migrated, err := loadVectors(s.db)
 	if err != nil {
 		return err
 	}
@@ -30,99 +31,58 @@ func (s *Store) loadMeta() error {
 	if err != nil {
 		return err
 	}
-	s.mu.vv, s.mu.lastCounter = vv, last
-	s.multi.Store(&multi)
-	if err := s.fillOwnDots(); err != nil {
+	boot, err := loadBootstrap(s.db)
+	if err != nil {
 		return err
 	}
-	s.applied.vv, s.applied.counter = s.mu.vv.Clone(), s.mu.lastCounter
+	s.mu.vv, s.mu.lastCounter, s.mu.boot = vv, last, boot
+	s.multi.Store(&multi)
+	if err := s.repairVectors(migrated); err != nil {
+		return err
+	}
+	s.applied.vv, s.applied.counter, s.applied.boot = s.mu.vv, s.mu.lastCounter, boot.clone()
 	return s.countRun()
 }
 
-// loadReplica returns the stored replica id, or makes, syncs and returns a
-// new random one.
-func (s *Store) loadReplica() (crdt.ReplicaID, error) {
-	id, found, err := getUint64(s.db, replicaKey)
-	switch {
-	case err != nil:
-		return 0, err
-	case found && id == 0:
-		return 0, corrupt(replicaKey, errors.New("zero replica id"))
-	case found:
-		return crdt.ReplicaID(id), nil
-	}
-	for id == 0 {
-		id = randUint64()
-	}
-	if err := s.db.Set(replicaKey, encodeUint64(id), pebble.Sync); err != nil {
-		return 0, err
-	}
-	s.logger.Info("storage: new replica", "replica", crdt.ReplicaID(id))
-	return crdt.ReplicaID(id), nil
-}
-
-// fillOwnDots adds the own counters 1..lastCounter to the version vector
-// (sync.md: no permanent holes at restart). Every own counter up to it was
-// minted by a commit that is durable, and a minted dot that no row carries
-// has no effect to miss, so claiming it is safe and saves every later
-// catch-up a rescan from the hole.
-func (s *Store) fillOwnDots() error {
-	own := crdt.VersionVector{}
-	own.AddRange(s.replica, 1, s.mu.lastCounter)
-	if s.mu.vv.Covers(&own) {
-		return nil
-	}
-	s.mu.vv.Join(&own)
-	b, err := encodeVVPart(s.mu.vv, s.replica)
-	if err != nil {
+// repairVectors brings the loaded vectors to what this version keeps, and
+// writes what it changed in one synced batch:
+//   - the own counters 1..lastCounter are added (sync.md: no permanent
+//     holes at restart). Every own counter up to it was minted by a commit
+//     that is durable, and a minted dot that no row carries has no effect to
+//     miss, so claiming it is safe and saves every later catch-up a rescan;
+//   - a vector stored by an older version (or with a larger
+//     MaxVectorRanges) is trimmed: such a directory once failed to open,
+//     and then made Hellos too large to send;
+//   - a store without a direct vector (migrated) gets one equal to all.
+func (s *Store) repairVectors(migrated bool) error {
+	before := s.mu.vv
+	own := &crdt.VersionVector{}
+	own.AddRange(s.ReplicaID(), 1, s.mu.lastCounter)
+	next := vectors{before.all.Clone(), before.direct.Clone()}
+	next.all.Join(own)
+	next.direct.Join(own)
+	trimmed := next.all.Trim(s.maxRanges)
+	trimmed = next.direct.Trim(s.maxRanges) || trimmed
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := writeParts(b, vvPrefix, before.all, next.all, next.all.Origins()); err != nil {
 		return err
 	}
-	s.logger.Info("storage: filled own version vector", "replica", s.replica, "counter", s.mu.lastCounter)
-	return s.db.Set(vvKey(s.replica), b, pebble.Sync)
-}
-
-// loadVV reads the version vector from the m/vv/ keys of r.
-func loadVV(r pebble.Reader) (*crdt.VersionVector, error) {
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: vvPrefix, UpperBound: vvPrefixEnd})
-	if err != nil {
-		return nil, err
+	old := before.direct
+	if migrated {
+		old = &crdt.VersionVector{}
 	}
-	defer it.Close()
-	vv := &crdt.VersionVector{}
-	for it.First(); it.Valid(); it.Next() {
-		val, err := it.ValueAndErr()
-		if err != nil {
-			return nil, err
-		}
-		part, err := decodeVVPart(it.Key(), val)
-		if err != nil {
-			return nil, err
-		}
-		vv.Join(part)
+	if err := writeParts(b, dvPrefix, old, next.direct, next.direct.Origins()); err != nil {
+		return err
 	}
-	return vv, it.Error()
-}
-
-// encodeVVPart encodes origin's part of vv as a one-origin vector.
-func encodeVVPart(vv *crdt.VersionVector, origin crdt.ReplicaID) ([]byte, error) {
-	return crdt.Marshal(vv.Part(origin))
-}
-
-// decodeVVPart decodes the value of an m/vv/ key, which must hold exactly
-// the origin its key names.
-func decodeVVPart(key, val []byte) (*crdt.VersionVector, error) {
-	origin, err := parseVVKey(key)
-	if err != nil {
-		return nil, corrupt(key, err)
+	s.mu.vv = next
+	if b.Empty() {
+		return nil
 	}
-	part := &crdt.VersionVector{}
-	if err := crdt.Unmarshal(val, part); err != nil {
-		return nil, corrupt(key, err)
+	if trimmed {
+		s.logger.Info("storage: trimmed the version vector", "ranges_before", before.all.Ranges(), "ranges", next.all.Ranges())
 	}
-	if o := part.Origins(); len(o) != 1 || o[0] != origin {
-		return nil, corrupt(key, fmt.Errorf("holds origins %v", o))
-	}
-	return part, nil
+	return b.Commit(pebble.Sync)
 }
 
 // getUint64 reads an 8-byte big-endian value; found is false if absent.

@@ -111,7 +111,7 @@ func checkCatchUp(t tb, src *Store) {
 	if err != nil {
 		t.Fatalf("Missing: %v", err)
 	}
-	c.JoinVersionVector(vv)
+	c.JoinVersionVector(vv, src.ReplicaID())
 	if err := c.Apply(); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}

@@ -24,7 +24,25 @@ type Options struct {
 	// CacheSize is the size in bytes of Pebble's block cache. Zero means
 	// DefaultCacheSize.
 	CacheSize int64
+	// IdentityKey, if set, is the hash of the node's certificate public
+	// key: the replica id is derived from it (see identity.go), so that a
+	// peer can check the id against the certificate. Nil: a random id.
+	IdentityKey []byte
+	// FreshReplica makes Open take a fresh replica id, for a directory
+	// restored from a backup: the copy it was taken from may have minted
+	// dots after the backup, and reusing them would hide this copy's new
+	// writes from every peer that saw the others.
+	FreshReplica bool
+	// MaxVectorRanges bounds the exception ranges the version vector keeps
+	// per origin; past it the highest are forgotten (claiming less is always
+	// safe). Zero means DefaultMaxVectorRanges.
+	MaxVectorRanges int
 }
+
+// DefaultMaxVectorRanges is the default of Options.MaxVectorRanges: a
+// vector of one origin stays under 10 KB however its dots arrived, so a
+// Hello or an Ack stays small.
+const DefaultMaxVectorRanges = 512
 
 // withDefaults returns a copy of o (which may be nil) with every zero field
 // set to its default.
@@ -42,12 +60,18 @@ func (o *Options) withDefaults() Options {
 	if out.CacheSize == 0 {
 		out.CacheSize = DefaultCacheSize
 	}
+	if out.MaxVectorRanges == 0 {
+		out.MaxVectorRanges = DefaultMaxVectorRanges
+	}
 	return out
 }
 
 func (o *Options) validate() error {
 	if o.CacheSize < 0 {
 		return fmt.Errorf("storage: negative CacheSize %d", o.CacheSize)
+	}
+	if o.MaxVectorRanges < 0 {
+		return fmt.Errorf("storage: negative MaxVectorRanges %d", o.MaxVectorRanges)
 	}
 	return nil
 }

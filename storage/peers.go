@@ -72,7 +72,7 @@ func (s *Store) PeerAck(id crdt.ReplicaID) (*crdt.VersionVector, error) {
 	}
 	defer closer.Close()
 	vv := &crdt.VersionVector{}
-	if err := crdt.Unmarshal(v, vv); err != nil {
+	if err := crdt.UnmarshalStored(v, vv); err != nil {
 		return nil, corrupt(k, err)
 	}
 	return vv, nil

@@ -73,7 +73,7 @@ func decodeDataEntry(it *pebble.Iterator) (string, crdt.RowKey, crdt.Row, error)
 
 // decodeRow decodes and checks a stored row: valid, and of its key's kind.
 func decodeRow(dk []byte, rk crdt.RowKey, val []byte) (crdt.Row, error) {
-	row, err := crdt.DecodeRow(val)
+	row, err := crdt.DecodeStoredRow(val)
 	if err != nil {
 		return crdt.Row{}, corrupt(dk, err)
 	}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/shoal-db/shoal/crdt"
@@ -108,20 +109,40 @@ func TestConcurrentRemoteWrites(t *testing.T) {
 	checkIndex(t, s)
 }
 
-// TestOwnDotFromPeer: a delta carrying an own dot above the counter (a
-// restored copy of this directory minted it) moves the counter past it, so
-// the next own dot is new.
-func TestOwnDotFromPeer(t *testing.T) {
-	s, _ := openMem(t)
+// TestOwnCounterWrap (hardening item 6): a row carrying this node's own
+// origin at counter 2^64-1 once moved the counter there, so every later
+// local write failed, across restarts. A delta holding an own dot above
+// the counter is refused (ErrOwnDotAhead) and changes nothing; a claim of
+// own dots is left out; the counter never moves for a peer.
+func TestOwnCounterWrap(t *testing.T) {
+	s, fs := openMem(t)
+	self := s.ReplicaID()
+	for _, counter := range []uint64{1, 5, math.MaxUint64} {
+		c := s.NewCommit()
+		if _, err := c.Merge("k", reg, foreignWrite(self, counter, "v")); !errors.Is(err, ErrOwnDotAhead) {
+			t.Fatalf("Merge of own dot %d above counter 0: %v, want ErrOwnDotAhead", counter, err)
+		}
+		claim := &crdt.VersionVector{}
+		claim.AddRange(self, 1, counter)
+		c.JoinVersionVector(claim, 0)
+		if err := c.Apply(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.LastCounter() != 0 || s.VersionVector().Max(self) != 0 {
+		t.Fatalf("counter %d, vector %s: moved by a peer", s.LastCounter(), s.VersionVector())
+	}
+	localWrite(t, s, "k", reg, "mine")
+	mustClose(t, s)
+	s = reopen(t, fs)
 	defer mustClose(t, s)
+	if row := localWrite(t, s, "k2", reg, "after restart"); row.Entries[0].Dot.Counter != 2 {
+		t.Fatalf("write after restart got dot %v, want counter 2", row.Entries[0].Dot)
+	}
+	// At the counter, an own dot that came back from a peer is accepted.
 	c := s.NewCommit()
-	if _, err := c.Merge("k", reg, foreignWrite(s.ReplicaID(), 5, "v")); err != nil {
-		t.Fatal(err)
+	if _, err := c.Merge("k3", reg, foreignWrite(self, 2, "echo")); err != nil {
+		t.Fatalf("own dot at the counter: %v", err)
 	}
-	if d := c.NextDot(); d.Counter != 6 {
-		t.Fatalf("NextDot = %v, want counter 6", d)
-	}
-	if err := c.Apply(); err != nil || s.LastCounter() != 6 {
-		t.Fatalf("Apply %v, LastCounter %d", err, s.LastCounter())
-	}
+	c.Discard()
 }

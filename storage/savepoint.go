@@ -12,7 +12,10 @@ type Savepoint struct {
 	undo    int
 	counter uint64
 	vv      *crdt.VersionVector
+	direct  *crdt.VersionVector
 	joined  bool
+	boot    *BootstrapState
+	bootChg bool
 }
 
 type undoEntry struct {
@@ -23,7 +26,8 @@ type undoEntry struct {
 // Savepoint returns the commit's current state for RollbackTo.
 func (c *Commit) Savepoint() Savepoint {
 	c.saving = true
-	return Savepoint{changes: len(c.changes), undo: len(c.undo), counter: c.counter, vv: c.vv.Clone(), joined: c.joined}
+	return Savepoint{changes: len(c.changes), undo: len(c.undo), counter: c.counter, vv: c.vv.Clone(), direct: c.direct.Clone(), joined: c.joined,
+		boot: c.boot, bootChg: c.bootChanged}
 }
 
 // RollbackTo undoes every Merge, NextDot and JoinVersionVector since sp was
@@ -45,5 +49,6 @@ func (c *Commit) RollbackTo(sp Savepoint) {
 	}
 	c.changes = c.changes[:sp.changes]
 	c.stored = c.stored[:sp.changes]
-	c.counter, c.vv, c.joined = sp.counter, *sp.vv.Clone(), sp.joined
+	c.counter, c.vv, c.direct, c.joined = sp.counter, *sp.vv.Clone(), *sp.direct.Clone(), sp.joined
+	c.boot, c.bootChanged = sp.boot, sp.bootChg
 }

@@ -21,6 +21,11 @@ var (
 	ErrInvalidRow = errors.New("storage: invalid row")
 	// ErrCommitDone is returned when a Commit is used after Apply.
 	ErrCommitDone = errors.New("storage: commit already applied")
+	// ErrOwnDotAhead marks a row from a peer that holds one of this node's
+	// own dots above its counter: a dot it never minted. Another copy of
+	// the directory minted it (a restored backup, a clone), or the peer
+	// lies. Nothing of it is applied.
+	ErrOwnDotAhead = errors.New("storage: a peer holds this node's dots above its counter")
 )
 
 // Store holds one replica's rows, dot index and metadata in Pebble.
@@ -32,26 +37,36 @@ var (
 // every method called after Close returns ErrClosed.
 type Store struct {
 	db      *pebble.DB
-	replica crdt.ReplicaID
-	run     uint64 // see Run
+	opts    Options
+	replica atomic.Uint64 // changes only at Open and Rekey
+	run     uint64        // see Run
 	// multi lists the keys with live rows of several kinds (x/); replaced
 	// whole on change, only by the committing side's Wait.
 	multi  atomic.Pointer[map[string]struct{}]
 	logger *slog.Logger
 	closed atomic.Bool
+	// maxRanges is Options.MaxVectorRanges.
+	maxRanges int
 
 	// applied is the state including batches handed to Pebble whose sync
 	// may still be under way: the base the next Commit builds on. Only the
 	// committing goroutine uses it.
 	applied struct {
-		vv      *crdt.VersionVector
+		vv      vectors // never changed in place: replaced
 		counter uint64
+		boot    *BootstrapState // nil: no bootstrap under way
 	}
 
 	mu struct {
 		sync.Mutex
-		// vv is every dot whose effect is stored (mirrors m/vv/).
-		vv *crdt.VersionVector
+		// vv is every dot whose effect is stored and those learnt
+		// firsthand (mirrors m/vv/ and m/dv/). Never changed in place
+		// once loaded: each commit replaces it.
+		vv vectors
+		// boot is the durable bootstrap state (mirrors m/boot), or nil.
+		boot *BootstrapState
+		// nonce derives the replica id from the identity key (m/nonce).
+		nonce []byte
 		// lastCounter is the highest own counter durably used (m/dots).
 		lastCounter uint64
 		// started and synced count the batches handed to Pebble and those
@@ -75,7 +90,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, logger: o.Logger}
+	s := &Store{db: db, opts: o, logger: o.Logger, maxRanges: o.MaxVectorRanges}
 	s.mu.syncedCond.L = &s.mu.Mutex
 	if err := s.loadMeta(); err != nil {
 		_ = db.Close()
@@ -94,14 +109,14 @@ func (s *Store) Close() error {
 
 // ReplicaID returns the store's replica id: random, non-zero, made at the
 // first Open and stable for the life of the directory.
-func (s *Store) ReplicaID() crdt.ReplicaID { return s.replica }
+func (s *Store) ReplicaID() crdt.ReplicaID { return crdt.ReplicaID(s.replica.Load()) }
 
 // VersionVector returns a copy of the dots whose effect is stored. It may
 // lag a just-applied commit for a moment, never lead it.
 func (s *Store) VersionVector() *crdt.VersionVector {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.mu.vv.Clone()
+	return s.mu.vv.all.Clone()
 }
 
 // LastCounter returns the highest own dot counter durably used (or, after
@@ -112,13 +127,15 @@ func (s *Store) LastCounter() uint64 {
 	return s.mu.lastCounter
 }
 
-// advance records an applied commit in memory: vv (nil after a failed
-// sync) joins the vector, and the counter moves to lastCounter.
-func (s *Store) advance(vv *crdt.VersionVector, lastCounter uint64) {
+// advance records a synced commit in memory: vv (nil after a failed sync)
+// is the whole vector after it, boot its bootstrap state, and the counter
+// moves to lastCounter. Commits are synced in order, so the latest call
+// holds every earlier commit's effect.
+func (s *Store) advance(vv *vectors, boot *BootstrapState, lastCounter uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if vv != nil {
-		s.mu.vv.Join(vv)
+		s.mu.vv, s.mu.boot = *vv, boot
 	}
 	s.mu.lastCounter = max(s.mu.lastCounter, lastCounter)
 }

@@ -18,8 +18,17 @@ type Step struct {
 	// dots of its context (storage does that).
 	Rows []wire.Row
 	// Claim is a version vector the store may join once Rows are synced: a
-	// Done's snapshot, or the peer's own dots up to a Push.
+	// Done's snapshot (cut to what the peer's Hello showed), or the peer's
+	// own dots up to a Push.
 	Claim *crdt.VersionVector
+	// Bootstrap says Rows are bootstrap rows: merged without claiming
+	// their dots, in key order, each recorded as the bootstrap's position.
+	// BootstrapSnapshot (from Start) is the vector they come from; the
+	// bootstrap ends at BootstrapDone, the vector the store may claim
+	// together with every earlier snapshot's.
+	Bootstrap         bool
+	BootstrapSnapshot *crdt.VersionVector
+	BootstrapDone     *crdt.VersionVector
 	// Acked is what the peer reports to have applied, and AckPeers the
 	// replicas it has live sessions with; the caller passes both to its
 	// Outbound's Acked.
@@ -34,10 +43,19 @@ type Inbound struct {
 	self, peer crdt.ReplicaID // peer is 0 until the Hello
 	seq        uint64         // last sequence number received
 	caughtUp   bool           // a Done was received in this session
+	// shown is what the peer's Hello said it had: its catch-up may claim
+	// no more (a Done claiming other dots would make us skip them for good).
+	shown *crdt.VersionVector
+	// bootstrap: our Hello asked for one, so the first catch-up is one;
+	// started: its Start arrived.
+	bootstrap, started bool
 }
 
-// NewInbound returns the receiving half of a session of self.
-func NewInbound(self crdt.ReplicaID) *Inbound { return &Inbound{self: self} }
+// NewInbound returns the receiving half of a session of self. bootstrap
+// says our Hello asked the peer for a bootstrap.
+func NewInbound(self crdt.ReplicaID, bootstrap bool) *Inbound {
+	return &Inbound{self: self, bootstrap: bootstrap}
+}
 
 // Peer returns the peer's replica id, known after its Hello.
 func (in *Inbound) Peer() crdt.ReplicaID { return in.peer }
@@ -55,11 +73,15 @@ func (in *Inbound) Step(m *wire.Message) (Step, error) {
 	switch {
 	case m.Hello != nil:
 		return in.hello(m.Hello)
+	case m.Start != nil:
+		return in.start(m.Start)
 	case m.Batch != nil:
-		return Step{Rows: m.Batch.Rows}, nil
+		if in.bootstrap && !in.caughtUp && !in.started {
+			return Step{}, fmt.Errorf("%w: bootstrap rows before Start", ErrProtocol)
+		}
+		return Step{Rows: m.Batch.Rows, Bootstrap: in.inBootstrap()}, nil
 	case m.Done != nil:
-		in.caughtUp = true
-		return Step{Claim: m.Done.VV}, nil
+		return in.done(m.Done)
 	case m.Push != nil:
 		return in.push(m.Push)
 	case m.Ack != nil:
@@ -80,7 +102,38 @@ func (in *Inbound) hello(h *wire.Hello) (Step, error) {
 		return Step{}, fmt.Errorf("%w: Hello without a version vector", ErrProtocol)
 	}
 	in.peer = h.Replica
+	in.shown = h.VV
 	return Step{Hello: h}, nil
+}
+
+func (in *Inbound) inBootstrap() bool { return in.bootstrap && !in.caughtUp }
+
+// start opens a bootstrap's rows with their snapshot's vector, cut to
+// what the peer's Hello showed.
+func (in *Inbound) start(st *wire.Start) (Step, error) {
+	if !in.inBootstrap() || in.started {
+		return Step{}, fmt.Errorf("%w: Start outside a bootstrap", ErrProtocol)
+	}
+	in.started = true
+	return Step{BootstrapSnapshot: st.VV.Intersect(in.shown)}, nil
+}
+
+// done ends a catch-up. The receiver may claim the snapshot's vector, but
+// only what the peer's own Hello showed it had: a peer cannot have sent
+// rows of dots it did not have, so a Done claiming more (another node's
+// dots 1..1e6, say) is cut down instead of making us skip those dots for
+// good. Rows the catch-up carried are claimed by their own dots.
+func (in *Inbound) done(d *wire.Done) (Step, error) {
+	claim := d.VV.Intersect(in.shown)
+	if in.inBootstrap() {
+		if !in.started {
+			return Step{}, fmt.Errorf("%w: bootstrap Done before Start", ErrProtocol)
+		}
+		in.caughtUp = true
+		return Step{BootstrapDone: claim}, nil
+	}
+	in.caughtUp = true
+	return Step{Claim: claim}, nil
 }
 
 // push lets the receiver claim the sender's own dots up to the push: every

@@ -13,6 +13,27 @@ import (
 // memory, and never slows writers.
 const DefaultMaxQueueBytes = 32 << 20
 
+// DefaultMaxPushBytes bounds the rows of one Push. A commit larger than it
+// (a batch of many large values) is pushed in several, and only the last
+// one lets the receiver claim the commit's own dots; up to it, a commit
+// reaches the peer whole, in one synced commit there.
+const DefaultMaxPushBytes = 32 << 20
+
+// DefaultMaxKnownRanges bounds the exception ranges kept per origin of
+// what the peer is known to have (its Hello joined with its Acks): a peer
+// cannot grow it without bound by acknowledging ever new ranges.
+// Forgetting some only makes us send rows the peer may have.
+const DefaultMaxKnownRanges = 512
+
+// OutboundOptions tune an Outbound; zero fields take the defaults.
+type OutboundOptions struct {
+	MaxQueueBytes int // DefaultMaxQueueBytes
+	MaxPushBytes  int // DefaultMaxPushBytes
+	BatchRows     int // DefaultBatchRows
+	BatchBytes    int // DefaultBatchBytes
+	MaxRanges     int // DefaultMaxKnownRanges
+}
+
 // Action is what an Outbound asks its caller to do next.
 type Action int
 
@@ -40,6 +61,12 @@ const (
 type Outbound struct {
 	self, peer crdt.ReplicaID
 	maxQueue   int
+	maxPush    int
+	batchRows  int
+	batchBytes int
+	maxRanges  int
+	bootstrap  *wire.Bootstrap // the peer asked for a bootstrap from there
+	partial    *Commit         // rows of a commit not yet pushed (split)
 	state      outState
 	known      *crdt.VersionVector // what the peer has: its Hello, its Acks
 	queue      []Commit
@@ -55,24 +82,43 @@ type Outbound struct {
 }
 
 // NewOutbound returns the sending half of a session of self; the peer is
-// known at its Hello. maxQueueBytes <= 0 means DefaultMaxQueueBytes.
-func NewOutbound(self crdt.ReplicaID, maxQueueBytes int) *Outbound {
-	if maxQueueBytes <= 0 {
-		maxQueueBytes = DefaultMaxQueueBytes
+// known at its Hello.
+func NewOutbound(self crdt.ReplicaID, opts OutboundOptions) *Outbound {
+	return &Outbound{
+		self:       self,
+		maxQueue:   orDefault(opts.MaxQueueBytes, DefaultMaxQueueBytes),
+		maxPush:    orDefault(opts.MaxPushBytes, DefaultMaxPushBytes),
+		batchRows:  orDefault(opts.BatchRows, DefaultBatchRows),
+		batchBytes: orDefault(opts.BatchBytes, DefaultBatchBytes),
+		maxRanges:  orDefault(opts.MaxRanges, DefaultMaxKnownRanges),
+		known:      &crdt.VersionVector{},
 	}
-	return &Outbound{self: self, maxQueue: maxQueueBytes, known: &crdt.VersionVector{}}
 }
 
-// Hello builds our Hello, the session's first message.
-func (o *Outbound) Hello(vv *crdt.VersionVector) *wire.Message {
-	return o.stamp(&wire.Message{Hello: &wire.Hello{Version: wire.Version, Replica: o.self, VV: vv}})
+func orDefault(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
-// PeerHello records the peer's Hello: who it is and what it has (and, if
-// known from an earlier session, what it acknowledged). The catch-up starts.
-func (o *Outbound) PeerHello(peer crdt.ReplicaID, vv *crdt.VersionVector) {
+// Hello builds our Hello, the session's first message: our vector, the
+// nonce that binds our replica id to our certificate, and, to ask for a
+// bootstrap, where it should resume (nil: an ordinary catch-up).
+func (o *Outbound) Hello(vv *crdt.VersionVector, nonce []byte, boot *wire.Bootstrap) *wire.Message {
+	return o.stamp(&wire.Message{Hello: &wire.Hello{Version: wire.Version, Replica: o.self, VV: vv, Nonce: nonce, Bootstrap: boot}})
+}
+
+// PeerHello records the peer's Hello: who it is, what it has, and whether
+// it asked for a bootstrap. The catch-up starts. What the peer has is
+// taken from its Hello alone: an acknowledgement stored from an earlier
+// session may claim more than a peer restored from a backup still holds,
+// and the rows it lost would then never be sent again.
+func (o *Outbound) PeerHello(peer crdt.ReplicaID, h *wire.Hello) {
 	o.peer = peer
-	o.known.Join(vv)
+	o.known = h.VV.Clone()
+	o.known.Trim(o.maxRanges)
+	o.bootstrap = h.Bootstrap
 	o.state = needScan
 }
 
@@ -82,6 +128,7 @@ func (o *Outbound) PeerHello(peer crdt.ReplicaID, vv *crdt.VersionVector) {
 // sends whatever it lacks.
 func (o *Outbound) Acked(vv *crdt.VersionVector, peers []crdt.ReplicaID) {
 	o.known.Join(vv)
+	o.known.Trim(o.maxRanges)
 	next := make(map[crdt.ReplicaID]bool, len(peers))
 	for _, p := range peers {
 		next[p] = true
@@ -93,6 +140,14 @@ func (o *Outbound) Acked(vv *crdt.VersionVector, peers []crdt.ReplicaID) {
 		}
 	}
 	o.direct = next
+}
+
+// Overflow tells the Outbound that commits meant for it were dropped
+// before reaching Publish (its caller's hand-off queue overflowed): the
+// peer gets a fresh catch-up.
+func (o *Outbound) Overflow() {
+	o.rescan()
+	o.queue, o.queueBytes, o.overflow = nil, 0, o.state == scanning
 }
 
 // rescan schedules a catch-up: now if live, after the current one if
@@ -114,7 +169,7 @@ func (o *Outbound) Next() Action {
 	switch {
 	case o.state == needScan:
 		return Scan
-	case o.state == live && len(o.queue) > 0:
+	case o.state == live && (len(o.queue) > 0 || o.partial != nil):
 		return Push
 	}
 	return Wait
@@ -129,7 +184,7 @@ func (o *Outbound) Against() *crdt.VersionVector { return o.known.Clone() }
 // whether or not the snapshot holds it.
 func (o *Outbound) Begin() {
 	o.state = scanning
-	o.queue, o.queueBytes, o.overflow = nil, 0, false
+	o.queue, o.queueBytes, o.overflow, o.partial = nil, 0, false, nil
 }
 
 // Batch builds a catch-up message of rows read from the snapshot.
@@ -164,28 +219,56 @@ func (o *Outbound) Publish(c Commit) {
 	o.queueBytes += c.Size
 }
 
-// NextPush returns the Push for the oldest queued commit, or nil when all
-// its rows are ones the peer has, sent us, or hears from their origins
-// directly (there is nothing to say: the next Push claims our dots up to
-// its own counter anyway).
+// NextPush returns the next Push: the oldest queued commit's rows that
+// the peer does not have, did not send us and does not hear from their
+// origins directly; nil when there are none (there is nothing to say: the
+// next Push claims our dots up to its own counter anyway). A commit whose
+// rows exceed MaxPushBytes goes in several Pushes: all but the last carry
+// the counter already claimed, so the commit's own dots are claimed only
+// once all of its rows are sent.
 func (o *Outbound) NextPush() *wire.Message {
-	if o.state != live || len(o.queue) == 0 {
+	if o.state != live {
 		return nil
 	}
-	c := o.queue[0]
-	o.queue = o.queue[1:]
-	o.queueBytes -= c.Size
-	var rows []wire.Row
-	for _, r := range c.Rows {
+	if o.partial == nil {
+		if len(o.queue) == 0 {
+			return nil
+		}
+		c := o.queue[0]
+		o.queue = o.queue[1:]
+		o.queueBytes -= c.Size
+		c.Rows = o.filter(c.Rows)
+		if len(c.Rows) == 0 {
+			return nil
+		}
+		o.partial = &c
+	}
+	c := o.partial
+	n, size := 0, 0
+	for n < len(c.Rows) && (n == 0 || size+RowSize(c.Rows[n].Row) <= o.maxPush) {
+		size += RowSize(c.Rows[n].Row)
+		n++
+	}
+	rows := make([]wire.Row, n)
+	for i, r := range c.Rows[:n] {
+		rows[i] = r.Row
+	}
+	if c.Rows = c.Rows[n:]; len(c.Rows) == 0 {
+		o.partial = nil
+		o.lastOwn = max(o.lastOwn, c.OwnCounter)
+	}
+	return o.stamp(&wire.Message{Push: &wire.Push{Rows: rows, OwnCounter: o.lastOwn}})
+}
+
+// filter keeps the rows of a commit that the peer needs from us.
+func (o *Outbound) filter(rows []CommitRow) []CommitRow {
+	var out []CommitRow
+	for _, r := range rows {
 		if r.Source != o.peer && !covered(o.known, r.Row) && !o.reachesDirectly(r.Row) {
-			rows = append(rows, r.Row)
+			out = append(out, r)
 		}
 	}
-	if len(rows) == 0 {
-		return nil
-	}
-	o.lastOwn = max(o.lastOwn, c.OwnCounter)
-	return o.stamp(&wire.Message{Push: &wire.Push{Rows: rows, OwnCounter: o.lastOwn}})
+	return out
 }
 
 // reachesDirectly reports whether every dot of the row the peer lacks was
@@ -214,14 +297,9 @@ func (o *Outbound) Ack(vv *crdt.VersionVector, peers []crdt.ReplicaID) *wire.Mes
 	return o.stamp(&wire.Message{Ack: &wire.Ack{VV: vv, Peers: peers}})
 }
 
-// Lag returns how many of our own dots up to ownCounter the peer has not
-// acknowledged.
-func (o *Outbound) Lag(ownCounter uint64) uint64 {
-	if b := o.known.Base(o.self); b < ownCounter {
-		return ownCounter - b
-	}
-	return 0
-}
+// KnownOwn returns the contiguous counter of our own dots the peer is
+// known to have: a status shows our counter minus it as the peer's lag.
+func (o *Outbound) KnownOwn() uint64 { return o.known.Base(o.self) }
 
 func (o *Outbound) stamp(m *wire.Message) *wire.Message {
 	o.seq++

@@ -86,13 +86,27 @@ func genMessage(t *rapid.T) *Message {
 
 // genBody returns a message with one body field set and no Seq.
 func genBody(t *rapid.T) *Message {
-	switch rapid.IntRange(0, 4).Draw(t, "type") {
+	switch rapid.IntRange(0, 5).Draw(t, "type") {
 	case 0:
-		return &Message{Hello: &Hello{
+		h := &Hello{
 			Version: rapid.Uint32Min(1).Draw(t, "version"),
 			Replica: crdt.ReplicaID(rapid.Uint64().Draw(t, "replica")),
 			VV:      genVV(t),
-		}}
+			Nonce:   rapid.SliceOfN(rapid.Byte(), 0, MaxNonceSize).Draw(t, "nonce"),
+		}
+		if len(h.Nonce) == 0 {
+			h.Nonce = nil
+		}
+		if rapid.Bool().Draw(t, "bootstrap") {
+			h.Bootstrap = &Bootstrap{}
+			if rapid.Bool().Draw(t, "started") {
+				r := genRow(t)
+				h.Bootstrap = &Bootstrap{Started: true, Key: r.Key, RowKey: r.RowKey}
+			}
+		}
+		return &Message{Hello: h}
+	case 5:
+		return &Message{Start: &Start{VV: genVV(t)}}
 	case 1:
 		return &Message{Batch: &Batch{Rows: genRows(t)}}
 	case 2:

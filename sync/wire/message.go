@@ -3,8 +3,9 @@ package wire
 import "github.com/shoal-db/shoal/crdt"
 
 // Version is the protocol version this build speaks. A peer with another
-// version is refused at HELLO.
-const Version = 1
+// version is refused at HELLO. Version 2 added Hello's Nonce and
+// Bootstrap, the Start message, and messages carried in several frames.
+const Version = 2
 
 // Message is one protocol message: exactly one body field is set. Seq
 // numbers the messages of one direction of one session from 1; a receiver
@@ -18,6 +19,7 @@ type Message struct {
 	Done  *Done  `cbor:"3,keyasint,omitempty"`
 	Push  *Push  `cbor:"4,keyasint,omitempty"`
 	Ack   *Ack   `cbor:"5,keyasint,omitempty"`
+	Start *Start `cbor:"6,keyasint,omitempty"`
 }
 
 // Hello opens a session in each direction: who I am, what I have.
@@ -27,6 +29,34 @@ type Hello struct {
 	Replica crdt.ReplicaID
 	// VV is every dot the sender has durably applied. The receiver sends
 	// it, in catch-up, exactly the rows holding dots outside it.
+	VV *crdt.VersionVector
+	// Nonce binds Replica to the key of the sender's certificate:
+	// Replica == crdt.ReplicaIDFor(key, Nonce), checked by the receiver,
+	// so that no other certificate can speak for the replica (at most
+	// MaxNonceSize bytes).
+	Nonce []byte
+	// Bootstrap, if set, asks for a bootstrap (a stream of every row in
+	// key order, from a position) instead of an ordinary catch-up.
+	Bootstrap *Bootstrap
+}
+
+// MaxNonceSize bounds Hello.Nonce.
+const MaxNonceSize = 64
+
+// Bootstrap is where a bootstrap resumes: after the row (Key, RowKey), or
+// from the first row if Started is false.
+type Bootstrap struct {
+	_       struct{} `cbor:",toarray"`
+	Started bool
+	Key     string
+	RowKey  []byte
+}
+
+// Start opens the catch-up of a bootstrap: VV is the vector of the
+// snapshot its rows are read from, told before the rows so that a
+// receiver cut off half way knows what the rows it holds came from.
+type Start struct {
+	_  struct{} `cbor:",toarray"`
 	VV *crdt.VersionVector
 }
 
@@ -70,4 +100,15 @@ type Ack struct {
 	_     struct{} `cbor:",toarray"`
 	VV    *crdt.VersionVector
 	Peers []crdt.ReplicaID
+}
+
+// Rows returns the rows a Batch or a Push carries (nil for other messages).
+func (m *Message) Rows() []Row {
+	switch {
+	case m.Batch != nil:
+		return m.Batch.Rows
+	case m.Push != nil:
+		return m.Push.Rows
+	}
+	return nil
 }

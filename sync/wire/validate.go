@@ -31,6 +31,8 @@ func (m *Message) Validate() error {
 		return requireVV("done", m.Done.VV)
 	case m.Push != nil:
 		return validateRows(m.Push.Rows)
+	case m.Start != nil:
+		return requireVV("start", m.Start.VV)
 	default:
 		return requireVV("ack", m.Ack.VV)
 	}
@@ -39,7 +41,7 @@ func (m *Message) Validate() error {
 // fieldsSet counts the non-nil fields of m.
 func (m *Message) fieldsSet() int {
 	n := 0
-	for _, set := range []bool{m.Hello != nil, m.Batch != nil, m.Done != nil, m.Push != nil, m.Ack != nil} {
+	for _, set := range []bool{m.Hello != nil, m.Batch != nil, m.Done != nil, m.Push != nil, m.Ack != nil, m.Start != nil} {
 		if set {
 			n++
 		}
@@ -50,6 +52,17 @@ func (m *Message) fieldsSet() int {
 func (h *Hello) validate() error {
 	if h.Version == 0 {
 		return fmt.Errorf("%w: hello without a protocol version", ErrMalformed)
+	}
+	if len(h.Nonce) > MaxNonceSize {
+		return fmt.Errorf("%w: hello nonce of %d bytes, limit %d", ErrMalformed, len(h.Nonce), MaxNonceSize)
+	}
+	if b := h.Bootstrap; b != nil && b.Started {
+		if b.Key == "" || len(b.Key) > MaxKeySize || !utf8.ValidString(b.Key) {
+			return fmt.Errorf("%w: bootstrap position with a bad key", ErrMalformed)
+		}
+		if _, err := crdt.ParseRowKey(b.RowKey); err != nil {
+			return fmt.Errorf("%w: bootstrap position: %w", ErrMalformed, err)
+		}
 	}
 	return requireVV("hello", h.VV)
 }

@@ -1,0 +1,53 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/shoal-db/shoal/storage"
+)
+
+// Backup writes a consistent copy of the node's data into dir, which must
+// not exist, while the node keeps serving. Everything acknowledged before
+// the call is in the copy. Bring a copy back with Restore, never by
+// copying it into place by hand: see Restore.
+func (db *DB) Backup(dir string) error {
+	if err := db.beginRead(); err != nil {
+		return err
+	}
+	defer db.pointReads.RUnlock()
+	return mapStorageErr(db.store.Checkpoint(dir))
+}
+
+// ErrRestoreTarget: Restore's target directory exists and is not empty.
+var ErrRestoreTarget = errors.New("shoal: restore target exists and is not empty")
+
+// Restore makes dir a node from the backup in from (made by Backup), with
+// a fresh replica id. The node the backup was taken from may have gone on
+// writing after it: had the copy kept its id, it would mint dots that
+// node already used, and its new writes would never reach the peers that
+// saw those. Writes in the backup keep their dots and replicate as usual.
+// opts gives the file system (nil: the disk); dir must not exist or be
+// empty.
+func Restore(from, dir string, opts *Options) error {
+	o := opts.clone().ensureDefaults()
+	fs := o.FS
+	if fs == nil {
+		fs = vfs.Default
+	}
+	if names, err := fs.List(dir); err == nil && len(names) > 0 {
+		return fmt.Errorf("%w: %s", ErrRestoreTarget, dir)
+	} else if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("shoal: restore into %s: %w", dir, err)
+	}
+	if _, err := vfs.Clone(fs, fs, from, dir); err != nil {
+		return fmt.Errorf("shoal: restore %s into %s: %w", from, dir, err)
+	}
+	st, err := storage.Open(dir, &storage.Options{FS: fs, Logger: o.Logger, FreshReplica: true})
+	if err != nil {
+		return fmt.Errorf("shoal: restore: open %s: %w", dir, err)
+	}
+	return st.Close()
+}

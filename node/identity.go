@@ -1,0 +1,75 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shoal-db/shoal/crdt"
+	"github.com/shoal-db/shoal/sync/wire"
+)
+
+var (
+	// ErrPeerIdentity: a peer's Hello names a replica id that its
+	// certificate does not derive (crdt.ReplicaIDFor): it tried to speak
+	// for another replica. The session is refused.
+	ErrPeerIdentity = errors.New("shoal: peer's replica id is not bound to its certificate")
+	// ErrCopiedDirectory: a peer has seen this node's own dots above its
+	// counter, so another copy of this data directory (a restored backup,
+	// a cloned disk) minted them. The node takes a fresh replica id for
+	// new writes (at most once per RekeyInterval) and the session ends.
+	ErrCopiedDirectory = errors.New("shoal: a peer holds this node's dots above its counter (a restored or copied data directory?)")
+)
+
+// DefaultRekeyInterval is the default of Options.RekeyInterval.
+const DefaultRekeyInterval = time.Hour
+
+// checkPeerHello refuses a Hello whose replica id is not derived from the
+// peer's certificate key and nonce, and one showing our own dots above our
+// counter (see ErrCopiedDirectory).
+func (db *DB) checkPeerHello(conn Conn, h *wire.Hello) error {
+	if key := conn.PeerKey(); crdt.ReplicaIDFor(key, h.Nonce) != h.Replica {
+		return fmt.Errorf("%w: %s from %q", ErrPeerIdentity, h.Replica, conn.PeerName())
+	}
+	self := db.store.ReplicaID()
+	if seen, own := h.VV.Max(self), db.store.LastCounter(); seen > own {
+		db.log.Error("shoal: a peer has seen this node's dots above its counter: this data directory is a copy (a restored backup or a clone); taking a fresh replica id",
+			"peer", h.Replica, "name", conn.PeerName(), "seen", seen, "counter", own)
+		db.rekeySoon()
+		return fmt.Errorf("%w: peer %s has seen dot %d, counter %d", ErrCopiedDirectory, h.Replica, seen, own)
+	}
+	return nil
+}
+
+// rekeySoon asks the writer to take a fresh replica id, unless it took
+// one within RekeyInterval (a peer that lies about our dots must not make
+// us take a new id, and grow every vector by an origin, at will).
+func (db *DB) rekeySoon() {
+	select {
+	case db.rekey <- struct{}{}:
+	default: // one is already asked for
+	}
+}
+
+// rekeyNow runs on the writer goroutine, between commits: it waits until
+// every started commit is synced, takes the fresh id, and ends every
+// session so that each starts again under the new id.
+func (db *DB) rekeyNow(syncq chan<- *inflight) {
+	now := db.opts.Now()
+	if !db.lastRekey.IsZero() && now.Sub(db.lastRekey) < db.opts.RekeyInterval {
+		db.log.Warn("shoal: not taking another fresh replica id yet", "last", db.lastRekey, "interval", db.opts.RekeyInterval)
+		return
+	}
+	barrier := make(chan struct{})
+	syncq <- &inflight{barrier: barrier}
+	<-barrier
+	id, err := db.store.Rekey(db.identityKey)
+	if err != nil {
+		db.log.Error("shoal: cannot take a fresh replica id", "err", err)
+		return
+	}
+	db.lastRekey = now
+	db.repl.nonce = db.store.Nonce()
+	db.log.Warn("shoal: took a fresh replica id; new writes use it", "replica", id)
+	db.repl.closeSessions()
+}

@@ -1,0 +1,144 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/shoal-db/shoal/crdt"
+)
+
+// The store keeps two version vectors, one part per origin each:
+//
+//	m/vv/ origin(8 BE) -> all: every dot whose effect is stored
+//	m/dv/ origin(8 BE) -> direct: the dots of all learnt firsthand
+//
+// "Firsthand" means from the rows themselves (a row's dots) or from the
+// origin itself (its own Done or Push claims its own dots); a claim a
+// third peer makes about an origin's dots goes into all alone. A node
+// shows a peer, in its Hello, all with the peer's own part taken from
+// direct: the peer then sends us every row of its own dots that we hold
+// only on another's word. A peer that lied about a third node's dots can
+// make us skip them when catching up from others, but not when catching up
+// from that node, so the lie is undone at the next session with it.
+var dvPrefix = []byte("m/dv/")
+
+// vectors is the pair, each replaced whole on change (never changed in
+// place, so that readers may share them).
+type vectors struct{ all, direct *crdt.VersionVector }
+
+func (v vectors) clone() vectors { return vectors{v.all.Clone(), v.direct.Clone()} }
+
+// partKey returns the key of origin's part under prefix (m/vv/ or m/dv/).
+func partKey(prefix []byte, origin crdt.ReplicaID) []byte {
+	return binary.BigEndian.AppendUint64(bytes.Clone(prefix), uint64(origin))
+}
+
+// loadVectors reads both vectors from r. A store written before the direct
+// vector existed has no m/dv/ keys: it starts with direct = all (what it
+// claimed before is taken as it was).
+func loadVectors(r pebble.Reader) (vectors, bool, error) {
+	all, err := loadVector(r, vvPrefix)
+	if err != nil {
+		return vectors{}, false, err
+	}
+	direct, err := loadVector(r, dvPrefix)
+	if err != nil {
+		return vectors{}, false, err
+	}
+	if direct.IsEmpty() && !all.IsEmpty() {
+		return vectors{all, all.Clone()}, true, nil
+	}
+	return vectors{all, direct}, false, nil
+}
+
+// loadVV reads the vector of every dot whose effect is stored.
+func loadVV(r pebble.Reader) (*crdt.VersionVector, error) { return loadVector(r, vvPrefix) }
+
+// loadVector reads the parts under prefix.
+func loadVector(r pebble.Reader, prefix []byte) (*crdt.VersionVector, error) {
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	vv := &crdt.VersionVector{}
+	for it.First(); it.Valid(); it.Next() {
+		val, err := it.ValueAndErr()
+		if err != nil {
+			return nil, err
+		}
+		part, err := decodePart(prefix, it.Key(), val)
+		if err != nil {
+			return nil, err
+		}
+		vv.Join(part)
+	}
+	return vv, it.Error()
+}
+
+// decodePart decodes one part, which must hold exactly the origin its key
+// names. It is the node's own record: no peer-input size limits.
+func decodePart(prefix, key, val []byte) (*crdt.VersionVector, error) {
+	rest, ok := bytes.CutPrefix(key, prefix)
+	if !ok || len(rest) != 8 {
+		return nil, corrupt(key, fmt.Errorf("%w: version vector key", errKey))
+	}
+	origin := crdt.ReplicaID(binary.BigEndian.Uint64(rest))
+	part := &crdt.VersionVector{}
+	if err := crdt.UnmarshalStored(val, part); err != nil {
+		return nil, corrupt(key, err)
+	}
+	if o := part.Origins(); len(o) != 1 || o[0] != origin {
+		return nil, corrupt(key, fmt.Errorf("holds origins %v", o))
+	}
+	return part, nil
+}
+
+// writeParts adds to b the parts under prefix of the given origins whose
+// part differs between old and next.
+func writeParts(b *pebble.Batch, prefix []byte, old, next *crdt.VersionVector, origins []crdt.ReplicaID) error {
+	for _, o := range origins {
+		after := next.Part(o)
+		if after.Equal(old.Part(o)) {
+			continue
+		}
+		enc, err := crdt.Marshal(after)
+		if err != nil {
+			return err
+		}
+		if err := b.Set(partKey(prefix, o), enc, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// advanceVector returns old joined with delta and trimmed to maxRanges per
+// origin, writing the parts that change; old itself is not changed.
+func advanceVector(b *pebble.Batch, prefix []byte, old, delta *crdt.VersionVector, maxRanges int) (*crdt.VersionVector, error) {
+	if delta.IsEmpty() {
+		return old, nil
+	}
+	next := old.Clone()
+	next.Join(delta)
+	next.Trim(maxRanges)
+	return next, writeParts(b, prefix, old, next, delta.Origins())
+}
+
+// VersionVectorFor returns the vector to show peer in a Hello: every dot
+// whose effect is stored, except that the peer's own dots are those
+// learnt firsthand (see dvPrefix).
+func (s *Store) VersionVectorFor(peer crdt.ReplicaID) *crdt.VersionVector {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := &crdt.VersionVector{}
+	for _, o := range s.mu.vv.all.Origins() {
+		if o != peer {
+			out.Join(s.mu.vv.all.Part(o))
+		}
+	}
+	out.Join(s.mu.vv.direct.Part(peer))
+	return out
+}
