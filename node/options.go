@@ -80,6 +80,11 @@ type Options struct {
 	// because a peer showed this node's dots above its counter (a copied
 	// directory); zero means DefaultRekeyInterval.
 	RekeyInterval time.Duration
+	// SyncTimeout bounds each message's send and arrival once begun (plus
+	// its size at 64 KiB/s): a peer that stops reading, or sends half a
+	// message, has its session ended and its catch-up's snapshot freed.
+	// Zero means 30s.
+	SyncTimeout time.Duration
 	// SyncMemory bounds the bytes of peers' messages the node holds
 	// received but not yet applied, across all sessions; past it sessions
 	// stop reading until the writer catches up. Zero means
@@ -139,7 +144,7 @@ func (o *Options) validate() error {
 	switch {
 	case o.MaxValueSize < 0 || o.MaxValueSize > MaxValueSizeLimit:
 		return fmt.Errorf("shoal: MaxValueSize %d is outside 0..%d (MaxValueSizeLimit)", o.MaxValueSize, MaxValueSizeLimit)
-	case o.SyncMemory < 0:
+	case o.SyncMemory < 0 || o.SyncTimeout < 0:
 		return fmt.Errorf("shoal: SyncMemory %d is negative", o.SyncMemory)
 	case o.WatchEvents < 0 || o.WatchBytes < 0:
 		return fmt.Errorf("shoal: negative watch bounds")

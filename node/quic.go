@@ -52,6 +52,7 @@ func (o *Options) transport() (Transport, error) {
 		return nil, err
 	}
 	return &quicTransport{key: key, opts: transport.Options{TLS: server, ClientTLS: client, Logger: o.Logger, ResetSecret: secret,
+		SendTimeout: o.SyncTimeout, FrameTimeout: o.SyncTimeout,
 		// One receive budget for every connection, accepted or dialed:
 		// the node's peers together cannot make it buffer more.
 		Budget: wire.NewBudget(transport.DefaultBudget),

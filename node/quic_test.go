@@ -13,6 +13,7 @@ import (
 
 // quicNode is a node of a real QUIC cluster on 127.0.0.1.
 type quicNode struct {
+	tune      func(*Options)
 	dir, addr string
 	tls       TLSFiles
 	peers     []string
@@ -30,10 +31,14 @@ func freeUDPAddr(t *testing.T) string {
 }
 
 func (n *quicNode) open(t *testing.T) {
-	db, err := Open(n.dir, &Options{
+	o := &Options{
 		Logger: discardLogger(), Listen: n.addr, Peers: n.peers, TLS: n.tls,
 		SyncBackoffMin: 20 * time.Millisecond, SyncBackoffMax: 200 * time.Millisecond,
-	})
+	}
+	if n.tune != nil {
+		n.tune(o)
+	}
+	db, err := Open(n.dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,14 +46,17 @@ func (n *quicNode) open(t *testing.T) {
 }
 
 // quicCluster makes a CA, and n nodes that each dial every node before it.
-func quicCluster(t *testing.T, n int) []*quicNode {
+func quicCluster(t *testing.T, n int) []*quicNode { return quicClusterWith(t, n, nil) }
+
+// quicClusterWith is quicCluster with every node's options changed by tune.
+func quicClusterWith(t *testing.T, n int, tune func(*Options)) []*quicNode {
 	certs := t.TempDir()
 	must(t, identity.InitCA(certs))
 	var nodes []*quicNode
 	for i := range n {
 		name := fmt.Sprintf("node%d", i)
 		must(t, identity.Issue(certs, name, nil))
-		qn := &quicNode{dir: t.TempDir(), addr: freeUDPAddr(t), tls: TLSFiles{
+		qn := &quicNode{dir: t.TempDir(), addr: freeUDPAddr(t), tune: tune, tls: TLSFiles{
 			CA: filepath.Join(certs, "ca.crt"), Cert: filepath.Join(certs, name+".crt"), Key: filepath.Join(certs, name+".key"),
 		}}
 		for _, p := range nodes {

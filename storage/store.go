@@ -183,6 +183,15 @@ func (s *Store) Flush() error {
 	return s.db.Flush()
 }
 
+// OpenSnapshots returns the Pebble snapshots open now (each catch-up holds
+// one while it scans).
+func (s *Store) OpenSnapshots() int {
+	if s.checkOpen() != nil {
+		return 0
+	}
+	return s.db.Metrics().Snapshots.Count
+}
+
 // DiskUsage returns the bytes Pebble uses on disk (tables, logs, manifests).
 func (s *Store) DiskUsage() uint64 {
 	if s.checkOpen() != nil {
