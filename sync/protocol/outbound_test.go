@@ -23,7 +23,7 @@ func TestPushSplit(t *testing.T) {
 	one := RowSize(row(0, 1000).Row)
 	for _, tc := range []struct {
 		rows, size, limit int
-		want               []int // rows per Push
+		want              []int // rows per Push
 	}{
 		{rows: 4, size: 1000, limit: 4 * one, want: []int{4}},
 		{rows: 4, size: 1000, limit: 4*one - 1, want: []int{3, 1}},
