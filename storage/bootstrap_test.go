@@ -233,3 +233,31 @@ func TestVersionVectorFor(t *testing.T) {
 		t.Fatalf("migrated store shows A %s", toA)
 	}
 }
+
+// TestTwoHugeDones (hardening item 5): two Dones of 400k exception ranges
+// each joined into a vector of 800k ranges, and the directory no longer
+// opened. Claims are joined and trimmed: the vector stays at
+// MaxVectorRanges per origin and the directory reopens.
+func TestTwoHugeDones(t *testing.T) {
+	s, fs := openMem(t)
+	for shift := range uint64(2) {
+		claim := &crdt.VersionVector{}
+		for i := range uint64(400_000) {
+			claim.Add(crdt.Dot{Origin: peerA, Counter: 4*i + 2 + 2*shift})
+		}
+		c := s.NewCommit()
+		c.JoinVersionVector(claim, peerB)
+		if err := c.Apply(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := s.VersionVector().Ranges(); r != DefaultMaxVectorRanges {
+		t.Fatalf("%d ranges after two huge claims", r)
+	}
+	mustClose(t, s)
+	s = reopen(t, fs)
+	defer mustClose(t, s)
+	if r := s.VersionVector().Ranges(); r != DefaultMaxVectorRanges {
+		t.Fatalf("%d ranges after reopening", r)
+	}
+}
