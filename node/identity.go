@@ -27,10 +27,11 @@ const DefaultRekeyInterval = time.Hour
 // checkPeerHello refuses a Hello whose replica id is not derived from the
 // peer's certificate key and nonce, and one showing our own dots above our
 // counter (see ErrCopiedDirectory).
-func (db *DB) checkPeerHello(conn Conn, h *wire.Hello) error {
+func (r *replication) checkPeerHello(conn Conn, h *wire.Hello) error {
 	if key := conn.PeerKey(); crdt.ReplicaIDFor(key, h.Nonce) != h.Replica {
 		return fmt.Errorf("%w: %s from %q", ErrPeerIdentity, h.Replica, conn.PeerName())
 	}
+	db := r.db
 	self := db.store.ReplicaID()
 	if seen, own := h.VV.Max(self), db.store.LastCounter(); seen > own {
 		db.log.Error("shoal: a peer has seen this node's dots above its counter: this data directory is a copy (a restored backup or a clone); taking a fresh replica id",

@@ -93,7 +93,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		rekey:       make(chan struct{}, 1),
 	}
 	go db.runWriter()
-	if err := db.startReplication(t); err != nil {
+	if err := db.repl.start(db, t); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (db *DB) Close() error {
 	}
 	db.mu.Unlock()
 
-	db.stopReplication() // sessions may wait on the writer: stop them first
+	db.repl.stop() // sessions may wait on the writer: stop them first
 	close(db.quit)
 	<-db.writerDone
 	db.waitPointReads()

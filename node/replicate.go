@@ -16,8 +16,13 @@ import (
 )
 
 // replication owns the node's peers: the listener, a dialing loop per
-// configured peer, and the live sessions.
+// configured peer, the live sessions, which session streams the node's
+// bootstrap, and the receive budget they share. Each session's protocol
+// state is owned by that session's sending goroutine (session.go); what
+// the writer commits reaches it through its inbox (publish). It reaches
+// the rest of the node (store, writer, options) through db.
 type replication struct {
+	db        *DB // the node it replicates: its store, options, log and writer
 	transport Transport
 	listener  Listener
 	ctx       context.Context
@@ -40,43 +45,42 @@ type replication struct {
 	}
 }
 
-// startReplication listens and dials over t as the options say. A node
+// start listens and dials over t as the options say. A node
 // with neither is local-only and starts nothing.
-func (db *DB) startReplication(t Transport) error {
-	r := &db.repl
+func (r *replication) start(db *DB, t Transport) error {
+	r.db = db
 	r.mu.sessions = map[*session]struct{}{}
 	r.mu.dialed = map[string]*session{}
 	r.mu.byAddr = map[string]crdt.ReplicaID{}
-	r.budget = newRecvBudget(int64(db.opts.SyncMemory))
-	if db.opts.Listen == "" && len(db.opts.Peers) == 0 {
+	r.budget = newRecvBudget(int64(r.db.opts.SyncMemory))
+	if r.db.opts.Listen == "" && len(r.db.opts.Peers) == 0 {
 		return nil
 	}
 	r.transport = t
-	r.nonce = db.store.Nonce()
+	r.nonce = r.db.store.Nonce()
 	var err error
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	if db.opts.Listen != "" {
-		if r.listener, err = t.Listen(db.opts.Listen); err != nil {
+	if r.db.opts.Listen != "" {
+		if r.listener, err = t.Listen(r.db.opts.Listen); err != nil {
 			r.cancel()
 			return err
 		}
-		db.log.Info("shoal: listening for peers", "addr", r.listener.Addr())
-		r.wg.Go(db.acceptLoop)
+		r.db.log.Info("shoal: listening for peers", "addr", r.listener.Addr())
+		r.wg.Go(r.acceptLoop)
 	}
 	r.mu.Lock()
-	for _, addr := range db.opts.Peers {
+	for _, addr := range r.db.opts.Peers {
 		r.mu.dialed[addr] = nil
 	}
 	r.mu.Unlock()
-	for _, addr := range db.opts.Peers {
-		r.wg.Go(func() { db.dialLoop(addr) })
+	for _, addr := range r.db.opts.Peers {
+		r.wg.Go(func() { r.dialLoop(addr) })
 	}
 	return nil
 }
 
-// stopReplication ends every session and loop and waits for them.
-func (db *DB) stopReplication() {
-	r := &db.repl
+// stop ends every session and loop and waits for them.
+func (r *replication) stop() {
 	if r.cancel == nil {
 		return
 	}
@@ -105,50 +109,48 @@ func (db *DB) ListenAddr() string {
 	return db.repl.listener.Addr()
 }
 
-func (db *DB) acceptLoop() {
-	r := &db.repl
+func (r *replication) acceptLoop() {
 	for {
 		conn, err := r.listener.Accept(r.ctx)
 		if err != nil {
 			if r.ctx.Err() != nil {
 				return
 			}
-			db.log.Warn("shoal: refused a peer", "err", err)
+			r.db.log.Warn("shoal: refused a peer", "err", err)
 			continue
 		}
 		r.wg.Go(func() {
-			err := newSession(db, conn, conn.RemoteAddr(), false).run(r.ctx)
-			db.log.Info("shoal: peer session ended", "addr", conn.RemoteAddr(), "err", err)
+			err := newSession(r, conn, conn.RemoteAddr(), false).run(r.ctx)
+			r.db.log.Info("shoal: peer session ended", "addr", conn.RemoteAddr(), "err", err)
 		})
 	}
 }
 
 // dialLoop keeps one session to addr, redialing with exponential backoff
 // and jitter; a session that lasted a while resets the backoff.
-func (db *DB) dialLoop(addr string) {
-	r := &db.repl
-	rng := rand.New(rand.NewPCG(uint64(db.store.ReplicaID()), uint64(len(addr))))
+func (r *replication) dialLoop(addr string) {
+	rng := rand.New(rand.NewPCG(uint64(r.db.store.ReplicaID()), uint64(len(addr))))
 	attempt := 0
 	for r.ctx.Err() == nil {
-		if db.connectedTo(addr) { // the peer dialed us: one session is enough
+		if r.connectedTo(addr) { // the peer dialed us: one session is enough
 			select {
-			case <-time.After(min(time.Second, db.opts.SyncBackoffMax)):
+			case <-time.After(min(time.Second, r.db.opts.SyncBackoffMax)):
 				continue
 			case <-r.ctx.Done():
 				return
 			}
 		}
 		start := time.Now()
-		err := db.dialOnce(addr)
-		if time.Since(start) > db.opts.SyncBackoffMax {
+		err := r.dialOnce(addr)
+		if time.Since(start) > r.db.opts.SyncBackoffMax {
 			attempt = 0
 		}
 		if r.ctx.Err() != nil {
 			return
 		}
-		delay := backoff(attempt, db.opts.SyncBackoffMin, db.opts.SyncBackoffMax, rng.Float64())
+		delay := backoff(attempt, r.db.opts.SyncBackoffMin, r.db.opts.SyncBackoffMax, rng.Float64())
 		attempt++
-		db.log.Info("shoal: peer down; redialing", "addr", addr, "err", err, "in", delay)
+		r.db.log.Info("shoal: peer down; redialing", "addr", addr, "err", err, "in", delay)
 		select {
 		case <-time.After(delay):
 		case <-r.ctx.Done():
@@ -157,15 +159,14 @@ func (db *DB) dialLoop(addr string) {
 	}
 }
 
-func (db *DB) dialOnce(addr string) error {
-	r := &db.repl
+func (r *replication) dialOnce(addr string) error {
 	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
 	conn, err := r.transport.Dial(ctx, addr)
 	cancel()
 	if err != nil {
 		return err
 	}
-	s := newSession(db, conn, addr, true)
+	s := newSession(r, conn, addr, true)
 	r.mu.Lock()
 	r.mu.dialed[addr] = s
 	r.mu.Unlock()
@@ -185,13 +186,12 @@ var errDuplicateSession = errors.New("shoal: a session with this peer exists; ke
 // On success the session takes the peer's id under the same lock, so two
 // sessions with one peer always see each other, and its sending goroutine
 // gets the Hello.
-func (db *DB) claimPeer(s *session, peer crdt.ReplicaID, hello *wire.Hello) error {
-	r := &db.repl
+func (r *replication) claimPeer(s *session, peer crdt.ReplicaID, hello *wire.Hello) error {
 	r.mu.Lock()
 	if s.dialed {
 		r.mu.byAddr[s.addr] = peer
 	}
-	keepNew := s.dialed == (db.store.ReplicaID() < peer)
+	keepNew := s.dialed == (r.db.store.ReplicaID() < peer)
 	var losers []*session
 	for o := range r.mu.sessions {
 		if o != s && o.peer() == peer {
@@ -215,15 +215,14 @@ func (db *DB) claimPeer(s *session, peer crdt.ReplicaID, hello *wire.Hello) erro
 // makes s the node's bootstrapper, if the node needs one (a bootstrap is
 // under way, or the node holds no other node's dots and never
 // bootstrapped) and no other session streams it; else nil.
-func (db *DB) takeBootstrap(s *session) *wire.Bootstrap {
-	state := db.store.Bootstrap()
+func (r *replication) takeBootstrap(s *session) *wire.Bootstrap {
+	state := r.db.store.Bootstrap()
 	switch {
 	case state != nil && state.Finished:
 		return nil
-	case state == nil && !db.isNewNode():
+	case state == nil && !r.isNewNode():
 		return nil
 	}
-	r := &db.repl
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.mu.bootstrapper != nil {
@@ -237,9 +236,9 @@ func (db *DB) takeBootstrap(s *session) *wire.Bootstrap {
 }
 
 // isNewNode reports whether the node holds no dots but its own.
-func (db *DB) isNewNode() bool {
-	self := db.store.ReplicaID()
-	for _, o := range db.store.VersionVector().Origins() {
+func (r *replication) isNewNode() bool {
+	self := r.db.store.ReplicaID()
+	for _, o := range r.db.store.VersionVector().Origins() {
 		if o != self {
 			return false
 		}
@@ -249,14 +248,13 @@ func (db *DB) isNewNode() bool {
 
 // connectedTo reports whether the peer at a configured address is known
 // and has a live session, dialed or accepted.
-func (db *DB) connectedTo(addr string) bool {
-	db.repl.mu.Lock()
-	defer db.repl.mu.Unlock()
-	return db.connectedToLocked(addr)
+func (r *replication) connectedTo(addr string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.connectedToLocked(addr)
 }
 
-func (db *DB) connectedToLocked(addr string) bool {
-	r := &db.repl
+func (r *replication) connectedToLocked(addr string) bool {
 	peer, ok := r.mu.byAddr[addr]
 	if !ok {
 		return false
@@ -284,29 +282,29 @@ func backoff(attempt int, lo, hi time.Duration, r float64) time.Duration {
 	return lo/2 + time.Duration(r*float64(d))
 }
 
-func (db *DB) addSession(s *session) {
-	db.repl.mu.Lock()
-	defer db.repl.mu.Unlock()
-	db.repl.mu.sessions[s] = struct{}{}
+func (r *replication) addSession(s *session) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mu.sessions[s] = struct{}{}
 }
 
-func (db *DB) removeSession(s *session) {
-	db.repl.mu.Lock()
-	delete(db.repl.mu.sessions, s)
-	if db.repl.mu.bootstrapper == s {
-		db.repl.mu.bootstrapper = nil
+func (r *replication) removeSession(s *session) {
+	r.mu.Lock()
+	delete(r.mu.sessions, s)
+	if r.mu.bootstrapper == s {
+		r.mu.bootstrapper = nil
 	}
-	db.repl.mu.Unlock()
-	db.peersChanged()
+	r.mu.Unlock()
+	r.peersChanged()
 }
 
 // peersChanged has every session tell its peer our new set of live peers
 // at once, rather than at the next ack tick: until a peer knows whom we
 // hear from directly, it relays us their writes too.
-func (db *DB) peersChanged() {
-	db.repl.mu.Lock()
-	defer db.repl.mu.Unlock()
-	for s := range db.repl.mu.sessions {
+func (r *replication) peersChanged() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for s := range r.mu.sessions {
 		s.ackNow.Store(true)
 		s.inbox.poke()
 	}
@@ -314,30 +312,30 @@ func (db *DB) peersChanged() {
 
 // publish hands a committed group to every session, as one protocol
 // commit. It runs on the writer goroutine and never blocks on a peer.
-func (db *DB) publish(changes []storage.Change, sources map[rowRef]crdt.ReplicaID) {
-	db.repl.mu.Lock()
-	defer db.repl.mu.Unlock()
-	if len(db.repl.mu.sessions) == 0 || len(changes) == 0 {
+func (r *replication) publish(changes []storage.Change, sources map[rowRef]crdt.ReplicaID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.mu.sessions) == 0 || len(changes) == 0 {
 		return
 	}
-	c := protocol.Commit{OwnCounter: db.store.LastCounter()}
+	c := protocol.Commit{OwnCounter: r.db.store.LastCounter()}
 	for _, ch := range changes {
 		row := wire.Row{Key: ch.Key, RowKey: ch.RowKey.Append(nil), Row: ch.Row}
 		c.Rows = append(c.Rows, protocol.CommitRow{Row: row, Source: sources[rowRef{ch.Key, ch.RowKey}]})
 		c.Size += protocol.RowSize(row)
 	}
-	for s := range db.repl.mu.sessions {
+	for s := range r.mu.sessions {
 		s.inbox.publish(c)
 	}
 }
 
 // livePeers returns the replicas this node has a live session with,
 // sorted: peers use it to skip relaying rows we hear about directly.
-func (db *DB) livePeers() []crdt.ReplicaID {
-	db.repl.mu.Lock()
-	defer db.repl.mu.Unlock()
+func (r *replication) livePeers() []crdt.ReplicaID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var out []crdt.ReplicaID
-	for s := range db.repl.mu.sessions {
+	for s := range r.mu.sessions {
 		if p := s.peer(); p != 0 {
 			out = append(out, p)
 		}
@@ -347,16 +345,16 @@ func (db *DB) livePeers() []crdt.ReplicaID {
 }
 
 // peerStatuses lists live sessions, then configured peers that are down.
-func (db *DB) peerStatuses() []PeerStatus {
-	own := db.store.LastCounter()
-	db.repl.mu.Lock()
-	defer db.repl.mu.Unlock()
+func (r *replication) peerStatuses() []PeerStatus {
+	own := r.db.store.LastCounter()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var out []PeerStatus
-	for s := range db.repl.mu.sessions {
+	for s := range r.mu.sessions {
 		out = append(out, s.peerStatus(own))
 	}
-	for addr, s := range db.repl.mu.dialed {
-		if s == nil && !db.connectedToLocked(addr) {
+	for addr, s := range r.mu.dialed {
+		if s == nil && !r.connectedToLocked(addr) {
 			out = append(out, PeerStatus{Addr: addr})
 		}
 	}

@@ -19,7 +19,8 @@ import (
 // protocol state of what we send, and does what it asks: catch-ups, pushes,
 // acks. Other goroutines reach the Outbound only through the inbox.
 type session struct {
-	db     *DB
+	r      *replication
+	db     *DB // r.db
 	conn   Conn
 	addr   string
 	dialed bool            // we dialed it (else accepted it)
@@ -38,8 +39,9 @@ type session struct {
 	lastAck  int64         // receiving goroutine only: when the peer's ack was last saved
 }
 
-func newSession(db *DB, conn Conn, addr string, dialed bool) *session {
-	s := &session{db: db, conn: conn, addr: addr, dialed: dialed}
+func newSession(r *replication, conn Conn, addr string, dialed bool) *session {
+	db := r.db
+	s := &session{r: r, db: db, conn: conn, addr: addr, dialed: dialed}
 	s.out = protocol.NewOutbound(db.store.ReplicaID(), protocol.OutboundOptions{MaxQueueBytes: db.opts.SyncQueueBytes})
 	s.inbox.init(db.opts.SyncQueueBytes)
 	return s
@@ -50,9 +52,9 @@ func newSession(db *DB, conn Conn, addr string, dialed bool) *session {
 func (s *session) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s.db.addSession(s)
-	defer s.db.removeSession(s)
-	s.boot = s.db.takeBootstrap(s)
+	s.r.addSession(s)
+	defer s.r.removeSession(s)
+	s.boot = s.r.takeBootstrap(s)
 	s.in = protocol.NewInbound(s.db.store.ReplicaID(), s.boot != nil)
 	recvErr := make(chan error, 1)
 	go func() {
@@ -116,18 +118,18 @@ func (s *session) handle(ctx context.Context, step protocol.Step, size int64) er
 // hello checks the peer's Hello and makes it the session's peer.
 func (s *session) hello(h *wire.Hello) error {
 	peer := h.Replica
-	if err := s.db.checkPeerHello(s.conn, h); err != nil {
+	if err := s.r.checkPeerHello(s.conn, h); err != nil {
 		return err
 	}
 	if err := s.db.store.BindPeer(peer, s.conn.PeerName()); err != nil {
 		return err
 	}
-	if err := s.db.claimPeer(s, peer, h); err != nil {
+	if err := s.r.claimPeer(s, peer, h); err != nil {
 		return err
 	}
 	s.db.log.Info("shoal: peer connected", "peer", peer, "name", s.conn.PeerName(), "addr", s.conn.RemoteAddr(),
 		"bootstrap_asked", h.Bootstrap != nil)
-	s.db.peersChanged()
+	s.r.peersChanged()
 	return nil
 }
 
@@ -168,7 +170,7 @@ func (s *session) apply(ctx context.Context, r *request, size int64) error {
 			return err
 		}
 	}
-	release, err := s.db.repl.budget.take(ctx, size)
+	release, err := s.r.budget.take(ctx, size)
 	if err != nil {
 		return err
 	}
@@ -191,7 +193,7 @@ func (s *session) drain(ctx context.Context) {
 // sendLoop sends our Hello, then does what the Outbound asks, and acks
 // what we have applied every AckInterval.
 func (s *session) sendLoop(ctx context.Context) error {
-	hello := s.out.Hello(s.db.store.VersionVector(), s.db.repl.nonce, s.boot)
+	hello := s.out.Hello(s.db.store.VersionVector(), s.r.nonce, s.boot)
 	if err := s.send(hello); err != nil {
 		return err
 	}
@@ -260,7 +262,7 @@ func kindOf(m *wire.Message) string {
 }
 
 func (s *session) ack() error {
-	m := s.out.Ack(s.db.store.VersionVector(), s.db.livePeers())
+	m := s.out.Ack(s.db.store.VersionVector(), s.r.livePeers())
 	if m == nil {
 		return nil
 	}

@@ -39,7 +39,7 @@ func (db *DB) Status() (Status, error) {
 	vv := db.store.VersionVector()
 	return Status{
 		NodeID:        db.ID(),
-		Peers:         db.peerStatuses(),
+		Peers:         db.repl.peerStatuses(),
 		LastDot:       db.store.LastCounter(),
 		VersionVector: vv.String(),
 		VectorRanges:  vv.Ranges(),

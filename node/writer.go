@@ -117,7 +117,7 @@ func (db *DB) runSyncer(syncq <-chan *inflight, done chan<- struct{}) {
 			continue
 		}
 		db.hub.publish(f.events)
-		db.publish(f.changes, f.sources)
+		db.repl.publish(f.changes, f.sources)
 		answer(f.applied, nil)
 	}
 }
