@@ -21,6 +21,9 @@ type Config struct {
 	LogLvl  string // "debug", "info", "warn" or "error"
 	MaxVal  int    // largest value in bytes; 0 is node's default
 	Timeout time.Duration
+	// FreshReplica takes a fresh replica id at this start (node's
+	// Options.FreshReplica): for a directory restored by other tools.
+	FreshReplica bool
 
 	// ListenSet is true when listen came from a flag, the environment or
 	// the file rather than the default; see NodeListen.
@@ -34,6 +37,7 @@ type setting struct {
 	def   string
 	usage string
 	list  bool // repeatable flag; comma-separated in the environment
+	flag  bool // boolean: --name alone means true; env and file take true/false
 	apply func(c *Config, v []string) error
 }
 
@@ -67,6 +71,14 @@ var settings = []setting{
 			return fmt.Errorf("want a positive duration such as 10s, not %q", last(v))
 		}
 		c.Timeout = d
+		return nil
+	}},
+	{name: "fresh-replica", def: "false", flag: true, usage: "take a fresh replica id at this start: once, for a data directory restored by other means than shoal restore", apply: func(c *Config, v []string) error {
+		b, err := strconv.ParseBool(last(v))
+		if err != nil {
+			return fmt.Errorf("want true or false, not %q", last(v))
+		}
+		c.FreshReplica = b
 		return nil
 	}},
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -13,9 +14,12 @@ func BindFlags(fs *pflag.FlagSet) {
 	fs.String("config", "", "config file (YAML or JSON, keys are the flag names); env SHOAL_CONFIG")
 	for _, s := range settings {
 		usage := fmt.Sprintf("%s; env %s", s.usage, envName(s.name))
-		if s.list {
+		switch {
+		case s.list:
 			fs.StringArray(s.name, nil, usage+" (comma-separated)")
-		} else {
+		case s.flag:
+			fs.Bool(s.name, false, usage)
+		default:
 			fs.String(s.name, s.def, usage)
 		}
 	}
@@ -107,9 +111,13 @@ func fromFlags(fs *pflag.FlagSet) map[string][]string {
 		if !fs.Changed(s.name) {
 			continue
 		}
-		if s.list {
+		switch {
+		case s.list:
 			out[s.name], _ = fs.GetStringArray(s.name)
-		} else {
+		case s.flag:
+			v, _ := fs.GetBool(s.name)
+			out[s.name] = []string{strconv.FormatBool(v)}
+		default:
 			v, _ := fs.GetString(s.name)
 			out[s.name] = []string{v}
 		}

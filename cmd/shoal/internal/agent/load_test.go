@@ -59,6 +59,7 @@ log-format: json
 log-level: debug
 max-value-size: 100
 shutdown-timeout: 3s
+fresh-replica: true
 `)
 	env := map[string]string{
 		"SHOAL_CONFIG":         file,
@@ -74,7 +75,7 @@ shutdown-timeout: 3s
 	want := Config{
 		Data: "/from/file", Listen: "0.0.0.0:1002", ListenSet: true, API: "127.0.0.1:3001",
 		Peers: []string{"flag-a:3", "flag-b:3"}, Config: file, LogFmt: "json", LogLvl: "error",
-		MaxVal: 200, Timeout: 3e9,
+		MaxVal: 200, Timeout: 3e9, FreshReplica: true,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("config =\n%+v\nwant\n%+v", c, want)
@@ -118,6 +119,8 @@ func TestBadConfig(t *testing.T) {
 		{args: []string{"--log-format", "xml"}, says: `--log-format: want one of text, json`},
 		{args: []string{"--shutdown-timeout", "-1s"}, says: "--shutdown-timeout"},
 		{args: []string{"--ca", "ca.crt"}, says: "go together"},
+		{env: map[string]string{"SHOAL_FRESH_REPLICA": "maybe"}, says: `SHOAL_FRESH_REPLICA: want true or false`},
+		{file: "fresh-replica: [true, false]\n", says: "want one value"},
 		{args: []string{"--config", "/no/such/file.yaml"}, says: "no such file"},
 	}
 	for _, c := range cases {
@@ -128,6 +131,30 @@ func TestBadConfig(t *testing.T) {
 		_, err := load(t, args, c.env)
 		if err == nil || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("%v %v %q: error %v, want one saying %q", c.args, c.env, c.file, err, c.says)
+		}
+	}
+}
+
+// TestFreshReplica checks the one boolean setting through every source:
+// a bare flag means true, and a later source can turn it off again.
+func TestFreshReplica(t *testing.T) {
+	yes := writeFile(t, "fresh.yaml", "fresh-replica: true\n")
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want bool
+	}{
+		{nil, nil, false},
+		{[]string{"--fresh-replica"}, nil, true},
+		{[]string{"--fresh-replica=false"}, map[string]string{"SHOAL_FRESH_REPLICA": "true"}, false},
+		{nil, map[string]string{"SHOAL_FRESH_REPLICA": "1"}, true},
+		{[]string{"--config", yes}, nil, true},
+		{[]string{"--config", yes}, map[string]string{"SHOAL_FRESH_REPLICA": "false"}, false},
+	}
+	for _, c := range cases {
+		got, err := load(t, c.args, c.env)
+		if err != nil || got.FreshReplica != c.want {
+			t.Errorf("%v %v: FreshReplica %v (%v), want %v", c.args, c.env, got.FreshReplica, err, c.want)
 		}
 	}
 }

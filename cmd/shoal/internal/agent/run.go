@@ -42,9 +42,12 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	if err != nil {
 		return err
 	}
+	if cfg.FreshReplica {
+		log.Warn("fresh-replica is set: this start takes a fresh replica id; remove the setting once the node runs, or every restart takes another", "data", cfg.Data)
+	}
 	db, err := node.Open(cfg.Data, &node.Options{
 		MaxValueSize: cfg.MaxVal, Logger: log,
-		Listen: cfg.NodeListen(), Peers: cfg.Peers, TLS: tls,
+		Listen: cfg.NodeListen(), Peers: cfg.Peers, TLS: tls, FreshReplica: cfg.FreshReplica,
 	})
 	if err != nil {
 		return err
@@ -55,6 +58,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	}
 	opts := deps.API
 	opts.MaxValueSize, opts.Logger, opts.Metrics = cfg.MaxVal, log, metrics.New(db.Status)
+	opts.DataDir = cfg.Data
 	api := httpapi.New(db, opts)
 	srv := &http.Server{
 		Handler:           api,

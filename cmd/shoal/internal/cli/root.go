@@ -22,7 +22,7 @@ func NewRoot() *cobra.Command {
 		addr = client.DefaultAddr
 	}
 	root.PersistentFlags().String("addr", addr, "address of the agent's HTTP API; env SHOAL_ADDR")
-	root.AddCommand(agentCmd(), kvCmd(), counterCmd(), setCmd(), mapCmd(), statusCmd(), certCmd())
+	root.AddCommand(agentCmd(), kvCmd(), counterCmd(), setCmd(), mapCmd(), statusCmd(), backupCmd(), restoreCmd(), certCmd())
 	return root
 }
 

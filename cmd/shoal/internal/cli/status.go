@@ -16,7 +16,7 @@ func statusCmd() *cobra.Command {
 			st, err := c.Status(cmd.Context())
 			return show(cmd, out, err, st, func() {
 				w := cmd.OutOrStdout()
-				fmt.Fprintf(w, "node %s\nlast dot %d\nversion vector %s\n", st.NodeID, st.LastDot, st.VersionVector)
+				fmt.Fprintf(w, "node %s\nlast dot %d\nversion vector %s\nvector ranges %d\n", st.NodeID, st.LastDot, st.VersionVector, st.VectorRanges)
 				if len(st.Peers) == 0 {
 					fmt.Fprintln(w, "no peers")
 					return

@@ -128,3 +128,11 @@ func (c *Client) Status(ctx context.Context) (httpapi.Status, error) {
 	var st httpapi.Status
 	return st, c.do(ctx, http.MethodGet, c.endpoint("/v1/status"), nil, &st)
 }
+
+// Backup asks the agent to write a backup of its node into dir, an
+// absolute path on the agent's machine that must not exist yet.
+func (c *Client) Backup(ctx context.Context, dir string) (httpapi.BackupResult, error) {
+	var res httpapi.BackupResult
+	err := c.do(ctx, http.MethodPost, c.endpoint("/v1/admin/backup"), jsonBody(httpapi.BackupRequest{Dir: dir}), &res)
+	return res, err
+}

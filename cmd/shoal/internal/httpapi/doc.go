@@ -1,7 +1,8 @@
 // Package httpapi serves Shoal's client HTTP API (docs: the table in the
 // design's interfaces.md) for one open *node.DB: registers under /v1/kv,
 // counters, sets and maps, the /v1/watch Server-Sent Events stream, status,
-// health and metrics.
+// health and metrics, and POST /v1/admin/backup, which writes a backup of
+// the node into a directory on the agent's machine.
 //
 // Keys travel in the path, URL-escaped. Everything after /v1/kv/ (or
 // /v1/counters/, /v1/sets/) is the key, verbatim: it may hold '/', even

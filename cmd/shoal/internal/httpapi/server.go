@@ -37,6 +37,9 @@ type Options struct {
 	// Metrics is updated by every request and served on /metrics. Nil: a
 	// fresh registry with the node's status collector.
 	Metrics *metrics.Metrics
+	// DataDir is the node's data directory, if known: a backup is refused
+	// inside it. Empty: no such check.
+	DataDir string
 }
 
 // Server is the HTTP API of one node. It is an http.Handler, safe for
@@ -101,6 +104,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /v1/maps/{key}", s.getMap)
 	mux.HandleFunc("GET /v1/watch", s.watch)
 	mux.HandleFunc("GET /v1/status", s.status)
+	mux.HandleFunc("POST /v1/admin/backup", s.backup)
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.HandleFunc("GET /livez", s.livez)
 	mux.HandleFunc("GET /readyz", s.readyz)

@@ -12,6 +12,9 @@ type Status struct {
 	Peers         []PeerStatus `json:"peers"`
 	LastDot       uint64       `json:"last_dot"`
 	VersionVector string       `json:"version_vector"`
+	// VectorRanges counts the version vector's exception ranges (dots
+	// seen out of order); the node keeps it bounded.
+	VectorRanges int `json:"vector_ranges"`
 	// WatchCursor is a string: cursors exceed the 2^53 that JSON numbers
 	// keep exactly in most clients.
 	WatchCursor string `json:"watch_cursor"`
@@ -41,6 +44,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		Peers:         []PeerStatus{},
 		LastDot:       st.LastDot,
 		VersionVector: st.VersionVector,
+		VectorRanges:  st.VectorRanges,
 		WatchCursor:   strconv.FormatUint(st.WatchCursor, 10),
 	}
 	for _, p := range st.Peers {

@@ -67,7 +67,7 @@ func TestStatusAndHealth(t *testing.T) {
 	e := newEnv(t, nil, httpapi.Options{})
 	var st map[string]any
 	e.wantJSON(200, "GET", "/v1/status", "", &st)
-	if st["node_id"] != e.db.ID() || st["peers"] == nil {
+	if st["node_id"] != e.db.ID() || st["peers"] == nil || st["vector_ranges"] != 0.0 {
 		t.Errorf("status = %v", st)
 	}
 	if peers, ok := st["peers"].([]any); !ok || len(peers) != 0 {

@@ -16,6 +16,7 @@ type statusCollector struct {
 	received  *prometheus.Desc
 	lag       *prometheus.Desc
 	lastDot   *prometheus.Desc
+	ranges    *prometheus.Desc
 }
 
 func newStatusCollector(status StatusFunc) *statusCollector {
@@ -28,11 +29,12 @@ func newStatusCollector(status StatusFunc) *statusCollector {
 		received:  prometheus.NewDesc("shoal_sync_bytes_received_total", "Sync bytes received from the peer.", peer, nil),
 		lag:       prometheus.NewDesc("shoal_sync_lag_dots", "This node's dots the peer has not acknowledged.", peer, nil),
 		lastDot:   prometheus.NewDesc("shoal_last_dot", "Counter of the latest dot this node minted.", nil, nil),
+		ranges:    prometheus.NewDesc("shoal_vector_ranges", "Exception ranges of the node's version vector (dots seen out of order); bounded by storage.", nil, nil),
 	}
 }
 
 func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.peers, c.connected, c.sent, c.received, c.lag, c.lastDot} {
+	for _, d := range []*prometheus.Desc{c.peers, c.connected, c.sent, c.received, c.lag, c.lastDot, c.ranges} {
 		ch <- d
 	}
 }
@@ -47,6 +49,7 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 	peers := mergePeers(st.Peers)
 	ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(len(peers)))
 	ch <- prometheus.MustNewConstMetric(c.lastDot, prometheus.GaugeValue, float64(st.LastDot))
+	ch <- prometheus.MustNewConstMetric(c.ranges, prometheus.GaugeValue, float64(st.VectorRanges))
 	for _, p := range peers {
 		connected := 0.0
 		if p.Connected {

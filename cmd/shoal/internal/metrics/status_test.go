@@ -8,10 +8,11 @@ import (
 
 // TestPeerSessionsMerged gives the collector what a node reports when it
 // and a peer both dial each other, plus a stale session left by a crash:
-// the scrape must succeed with one series per peer.
+// the scrape must succeed with one series per peer. The node-wide figures
+// (shoal_vector_ranges) come through as given.
 func TestPeerSessionsMerged(t *testing.T) {
 	status := func() (node.Status, error) {
-		return node.Status{Peers: []node.PeerStatus{
+		return node.Status{VectorRanges: 4, Peers: []node.PeerStatus{
 			{ID: "b", Addr: "127.0.0.1:7401", Connected: true, BytesSent: 10, BytesRecv: 1, Lag: 3},
 			{ID: "b", Addr: "127.0.0.1:50000", Connected: true, BytesSent: 20, BytesRecv: 2, Lag: 1},
 			{ID: "c", Addr: "127.0.0.1:50001", Connected: false, Lag: 9},
@@ -35,6 +36,7 @@ func TestPeerSessionsMerged(t *testing.T) {
 	}
 	for key, want := range map[string]float64{
 		"shoal_peers":                         3,
+		"shoal_vector_ranges":                 4,
 		"shoal_peer_connected/b":              1,
 		"shoal_peer_connected/c":              1,
 		"shoal_peer_connected/127.0.0.1:7403": 0,
