@@ -32,7 +32,6 @@ var (
 	countPrefix   = []byte("k/")
 	dataPrefixEnd = prefixEnd(dataPrefix)
 	indexEnd      = prefixEnd(indexPrefix)
-	vvPrefixEnd   = prefixEnd(vvPrefix)
 )
 
 const (
@@ -138,15 +137,6 @@ func parseIndexKey(b []byte) (crdt.Dot, error) {
 // vvKey returns the m/vv/ key of origin's part of the version vector.
 func vvKey(origin crdt.ReplicaID) []byte {
 	return binary.BigEndian.AppendUint64(bytes.Clone(vvPrefix), uint64(origin))
-}
-
-// parseVVKey decodes an m/vv/ key.
-func parseVVKey(b []byte) (crdt.ReplicaID, error) {
-	rest, ok := bytes.CutPrefix(b, vvPrefix)
-	if !ok || len(rest) != 8 {
-		return 0, fmt.Errorf("%w: version vector key", errKey)
-	}
-	return crdt.ReplicaID(binary.BigEndian.Uint64(rest)), nil
 }
 
 // prefixEnd returns the smallest key above every key that starts with p,

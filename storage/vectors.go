@@ -28,8 +28,6 @@ var dvPrefix = []byte("m/dv/")
 // place, so that readers may share them).
 type vectors struct{ all, direct *crdt.VersionVector }
 
-func (v vectors) clone() vectors { return vectors{v.all.Clone(), v.direct.Clone()} }
-
 // partKey returns the key of origin's part under prefix (m/vv/ or m/dv/).
 func partKey(prefix []byte, origin crdt.ReplicaID) []byte {
 	return binary.BigEndian.AppendUint64(bytes.Clone(prefix), uint64(origin))
