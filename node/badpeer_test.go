@@ -211,3 +211,15 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("a write after the backup is in it: %v", err)
 	}
 }
+
+// TestRestoreRefusesNonBackup: a source that holds no store is refused
+// rather than restored into an empty node.
+func TestRestoreRefusesNonBackup(t *testing.T) {
+	fs := vfs.NewMem()
+	must(t, fs.MkdirAll("empty", 0o755))
+	for _, from := range []string{"missing", "empty"} {
+		if err := Restore(from, "target", &Options{FS: fs}); !errors.Is(err, ErrNoBackup) {
+			t.Fatalf("restore from %s: %v", from, err)
+		}
+	}
+}

@@ -23,6 +23,18 @@ func (o *Options) replicationTransport() (Transport, []byte, error) {
 	return t, t.Key(), nil
 }
 
+// identityKey returns the key the replica id derives from when the node
+// replicates: its Transport's, or its certificate's; nil if neither is set.
+func (o *Options) identityKey() ([]byte, error) {
+	switch {
+	case o.Transport != nil:
+		return o.Transport.Key(), nil
+	case o.TLS.Cert != "":
+		return identity.KeyOfFile(o.TLS.Cert)
+	}
+	return nil, nil
+}
+
 // transport returns the configured transport: Options.Transport, or QUIC
 // with mutual TLS from Options.TLS.
 func (o *Options) transport() (Transport, error) {
