@@ -70,7 +70,6 @@ func (db *DB) rekeyNow(syncq chan<- *inflight) {
 		return
 	}
 	db.lastRekey = now
-	db.repl.nonce = db.store.Nonce()
 	db.log.Warn("shoal: took a fresh replica id; new writes use it", "replica", id)
 	db.repl.closeSessions()
 }

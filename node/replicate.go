@@ -29,7 +29,6 @@ type replication struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	budget    *recvBudget // what peers' messages in flight may hold
-	nonce     []byte      // binds our replica id to our key (see identity.go)
 
 	mu struct {
 		sync.Mutex
@@ -57,7 +56,6 @@ func (r *replication) start(db *DB, t Transport) error {
 		return nil
 	}
 	r.transport = t
-	r.nonce = r.db.store.Nonce()
 	var err error
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	if r.db.opts.Listen != "" {

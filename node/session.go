@@ -193,7 +193,7 @@ func (s *session) drain(ctx context.Context) {
 // sendLoop sends our Hello, then does what the Outbound asks, and acks
 // what we have applied every AckInterval.
 func (s *session) sendLoop(ctx context.Context) error {
-	hello := s.out.Hello(s.db.store.VersionVector(), s.r.nonce, s.boot)
+	hello := s.out.Hello(s.db.store.VersionVector(), s.db.store.Nonce(), s.boot)
 	if err := s.send(hello); err != nil {
 		return err
 	}
