@@ -1,5 +1,5 @@
-// Package httpapi serves Shoal's client HTTP API (docs: the table in the
-// design's interfaces.md) for one open *node.DB: registers under /v1/kv,
+// Package httpapi serves Shoal's client HTTP API (the route table is in
+// docs/API.md) for one open *node.DB: registers under /v1/kv,
 // counters, sets and maps, the /v1/watch Server-Sent Events stream, status,
 // health and metrics, and POST /v1/admin/backup, which writes a backup of
 // the node into a directory on the agent's machine.
