@@ -12,7 +12,7 @@ import (
 	"github.com/shoal-db/shoal/sync/wire"
 )
 
-var liarSchedules = flag.Int("liar-schedules", 60, "random schedules to run in TestLyingPeer")
+var liarSchedules = flag.Int("liar-schedules", defaultLiarSchedules, "random schedules to run in TestLyingPeer")
 
 // TestLyingPeer runs random schedules on three honest nodes and one with a
 // valid certificate that lies: on its way, any of its messages may claim

@@ -9,7 +9,7 @@ import (
 	"github.com/shoal-db/shoal/crdt"
 )
 
-var schedules = flag.Int("schedules", 100, "random schedules to run in TestRandomSchedules")
+var schedules = flag.Int("schedules", defaultSchedules, "random schedules to run in TestRandomSchedules")
 
 // TestRandomSchedules runs seeded random schedules of writes of all four
 // types on 3-5 nodes, with links that break mid-catch-up, messages
