@@ -41,10 +41,10 @@ func (c *Commit) MarkMultiKind(key string) {
 }
 
 // LiveKinds returns the kinds of key that have a live row, this commit's
-// pending rows included, in kind order. It reads key's live counts (see
-// livecount.go), one seek however many remove markers the key holds; a
-// key without them is counted from its rows, once. It uses one iterator
-// for the whole commit.
+// pending rows included, in kind order. A set or map costs two seeks
+// however many remove markers it holds (its live counts, livecount.go); a
+// register or counter, a seek and its few rows. Each key is read once per
+// commit, with one iterator for the whole commit.
 func (c *Commit) LiveKinds(key string) ([]crdt.Kind, error) {
 	it, err := c.iterator()
 	if err != nil {

@@ -106,8 +106,8 @@ func (n liveCounts) kinds() []crdt.Kind {
 	return out
 }
 
-// readLiveCounts reads key's record with it, an iterator over the k/
-// keys; found is false if key has none.
+// readLiveCounts reads key's record with it, an iterator that covers the
+// k/ keys; found is false if key has none.
 func readLiveCounts(it *pebble.Iterator, key string) (n liveCounts, found bool, err error) {
 	ck := countKey(key)
 	if !it.SeekGE(ck) || string(it.Key()) != string(ck) {
