@@ -90,8 +90,9 @@ func (db *DB) applyOp(c *storage.Commit, o op, now int64) (rowRef, error) {
 
 // checkType refuses an op whose type differs from the key's current type.
 // The common cases (no live row, or live rows of the op's type only) cost
-// a seek per type; only a key holding several types is read whole, to find
-// which one shows.
+// a seek or two, however many remove markers a set or map holds (see
+// Commit.LiveKinds); only a key holding several types is read whole, to
+// find which one shows.
 func (db *DB) checkType(c *storage.Commit, o op) error {
 	kinds, err := c.LiveKinds(o.key)
 	if err != nil {

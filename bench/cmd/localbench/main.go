@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -24,7 +25,8 @@ func run() error {
 		duration = flag.Duration("duration", 0, "length of each measured phase, per side (default 5s, 300ms with -quick)")
 		keys     = flag.Int("keys", 0, "keys loaded before the get phase (default 1000000, 20000 with -quick)")
 		writers  = flag.Int("writers", 0, "goroutines in the concurrent write workloads (default 8)")
-		only     = flag.String("only", "", "run only the workloads whose name contains this")
+		only     = flag.String("only", "", "run only the workloads whose name contains this (markers: only the remove-marker comparison)")
+		markers  = flag.Int("markers", 0, "removed members behind which the markers workloads write (default 100000, 10000 with -quick)")
 		jsonOut  = flag.String("json", "", "also write the results as JSON to this file")
 		cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	)
@@ -37,6 +39,11 @@ func run() error {
 	override(&cfg.Duration, *duration)
 	override(&cfg.GetKeys, *keys)
 	override(&cfg.Writers, *writers)
+	nMarkers := bench.DefaultMarkers
+	if *quick {
+		nMarkers = 10_000
+	}
+	override(&nMarkers, *markers)
 	if *cpuprof != "" {
 		stop, err := startProfile(*cpuprof)
 		if err != nil {
@@ -44,7 +51,7 @@ func run() error {
 		}
 		defer stop()
 	}
-	return measure(cfg, *jsonOut)
+	return measure(cfg, nMarkers, *jsonOut)
 }
 
 // override sets *dst to v unless v is the flag's zero (unset) value.
@@ -55,13 +62,29 @@ func override[T comparable](dst *T, v T) {
 	}
 }
 
-func measure(cfg bench.Config, jsonPath string) error {
+// report is the JSON output: the Shoal-vs-Pebble report and the markers
+// comparison beside it.
+type report struct {
+	bench.Report
+	Markers []bench.MarkersResult `json:"markers,omitempty"`
+}
+
+func measure(cfg bench.Config, markers int, jsonPath string) error {
 	env := bench.CurrentEnv(cfg)
 	start := time.Now()
 	results, err := bench.Run(cfg, os.Stderr)
-	report := bench.Report{Env: env, Config: cfg, Results: results}
+	var mresults []bench.MarkersResult
+	if err == nil {
+		mresults, err = bench.RunMarkers(cfg, markers, os.Stderr)
+	}
+	r := report{Report: bench.Report{Env: env, Config: cfg, Results: results}, Markers: mresults}
 	// Print what was measured even if a later workload failed.
-	if werr := bench.WriteTable(os.Stdout, report); werr != nil {
+	if len(results) > 0 || len(mresults) == 0 {
+		if werr := bench.WriteTable(os.Stdout, r.Report); werr != nil {
+			return werr
+		}
+	}
+	if werr := bench.WriteMarkersTable(os.Stdout, cfg, mresults); werr != nil {
 		return werr
 	}
 	fmt.Printf("total time %v\n", time.Since(start).Round(time.Second))
@@ -69,9 +92,17 @@ func measure(cfg bench.Config, jsonPath string) error {
 		return err
 	}
 	if jsonPath != "" {
-		return bench.WriteJSON(jsonPath, report)
+		return writeJSON(jsonPath, r)
 	}
 	return nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
 func startProfile(path string) (func(), error) {
