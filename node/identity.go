@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shoal-db/shoal/crdt"
+	"github.com/shoal-db/shoal/sync/protocol"
 	"github.com/shoal-db/shoal/sync/wire"
 )
 
@@ -33,7 +34,9 @@ func (r *replication) checkPeerHello(conn Conn, h *wire.Hello) error {
 	}
 	db := r.db
 	self := db.store.ReplicaID()
-	if seen, own := h.VV.Max(self), db.store.LastCounter(); seen > own {
+	// Only what the peer learnt firsthand counts: a third node's lie about
+	// our dots, passed on, must not make us take a fresh id.
+	if seen, own := protocol.HeldFor(h, self).Max(self), db.store.LastCounter(); seen > own {
 		db.log.Error("shoal: a peer has seen this node's dots above its counter: this data directory is a copy (a restored backup or a clone); taking a fresh replica id",
 			"peer", h.Replica, "name", conn.PeerName(), "seen", seen, "counter", own)
 		db.rekeySoon()

@@ -53,7 +53,9 @@ func (b *inbox) putHello(peer crdt.ReplicaID, h *wire.Hello) {
 
 func (b *inbox) publish(c protocol.Commit) {
 	b.mu.Lock()
-	if b.bytes+c.Size > b.max {
+	// One commit larger than the bound alone goes through (the Outbound
+	// splits it into Pushes); past the bound with others, they are dropped.
+	if len(b.commits) > 0 && b.bytes+c.Size > b.max {
 		b.commits, b.bytes, b.overflow = nil, 0, true
 	} else if !b.overflow {
 		b.commits = append(b.commits, c)

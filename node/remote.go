@@ -47,7 +47,9 @@ func (db *DB) applyRemoteRows(c *storage.Commit, ra *remoteApply, now int64, tou
 		}
 	}()
 	if ra.bootSnapshot != nil {
-		c.BootstrapSnapshot(ra.bootSnapshot)
+		if err := c.BootstrapSnapshot(ra.bootSnapshot); err != nil {
+			return err
+		}
 	}
 	for _, r := range ra.rows {
 		rk, err := crdt.ParseRowKey(r.RowKey)

@@ -214,16 +214,18 @@ func (r *replication) claimPeer(s *session, peer crdt.ReplicaID, hello *wire.Hel
 // under way, or the node holds no other node's dots and never
 // bootstrapped) and no other session streams it; else nil.
 func (r *replication) takeBootstrap(s *session) *wire.Bootstrap {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mu.bootstrapper != nil {
+		return nil
+	}
+	// Read under the lock, after the check: a bootstrapper that just ended
+	// has its last commit durable, so the state read here is its latest.
 	state := r.db.store.Bootstrap()
 	switch {
 	case state != nil && state.Finished:
 		return nil
 	case state == nil && !r.isNewNode():
-		return nil
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.mu.bootstrapper != nil {
 		return nil
 	}
 	r.mu.bootstrapper = s

@@ -36,6 +36,7 @@ type session struct {
 	inflight chan *request // receiving goroutine only: requests not yet answered
 	failed   atomic.Bool   // see remoteApply.failed
 	ackNow   atomic.Bool   // our set of live peers changed: tell this peer now
+	forceAck atomic.Bool   // a bootstrap ended: ack now, even if unchanged
 	lastAck  int64         // receiving goroutine only: when the peer's ack was last saved
 }
 
@@ -107,6 +108,16 @@ func (s *session) handle(ctx context.Context, step protocol.Step, size int64) er
 		if err := s.apply(ctx, r, size); err != nil {
 			return err
 		}
+	}
+	if step.BootstrapDone != nil {
+		// The sender waits for our Ack before it catches us up with what
+		// the bootstrap could not give: ack once all of it is durable.
+		if err := s.awaitInflight(ctx); err != nil {
+			return err
+		}
+		s.forceAck.Store(true)
+		s.ackNow.Store(true)
+		s.inbox.poke()
 	}
 	if step.Acked != nil {
 		s.inbox.ack(step.Acked, step.AckPeers)
@@ -183,6 +194,16 @@ func (s *session) apply(ctx context.Context, r *request, size int64) error {
 	return nil
 }
 
+// awaitInflight waits for every request in flight.
+func (s *session) awaitInflight(ctx context.Context) error {
+	for len(s.inflight) > 0 {
+		if err := s.db.await(ctx, <-s.inflight); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // drain waits for the requests still in flight when the session ends.
 func (s *session) drain(ctx context.Context) {
 	for len(s.inflight) > 0 {
@@ -193,7 +214,7 @@ func (s *session) drain(ctx context.Context) {
 // sendLoop sends our Hello, then does what the Outbound asks, and acks
 // what we have applied every AckInterval.
 func (s *session) sendLoop(ctx context.Context) error {
-	hello := s.out.Hello(s.db.store.VersionVector(), s.db.store.Nonce(), s.boot)
+	hello := s.out.Hello(s.db.store.VersionVector(), s.db.store.Firsthand(), s.db.store.Nonce(), s.boot)
 	if err := s.send(hello); err != nil {
 		return err
 	}
@@ -262,7 +283,7 @@ func kindOf(m *wire.Message) string {
 }
 
 func (s *session) ack() error {
-	m := s.out.Ack(s.db.store.VersionVector(), s.r.livePeers())
+	m := s.out.Ack(s.db.store.VersionVectorFor(s.peer()), s.r.livePeers(), s.forceAck.Swap(false))
 	if m == nil {
 		return nil
 	}

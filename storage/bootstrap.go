@@ -64,10 +64,15 @@ func (b *BootstrapState) clone() *BootstrapState {
 
 // BootstrapSnapshot records, with this commit, that the rows that follow
 // come from a snapshot whose vector is vv. It starts a bootstrap if none is
-// under way.
-func (c *Commit) BootstrapSnapshot(vv *crdt.VersionVector) {
+// under way; after one finished it gives ErrInvalidRow (a session that
+// asked for a bootstrap from a stale position must not start another,
+// whose end would claim what rows before that position never carried).
+func (c *Commit) BootstrapSnapshot(vv *crdt.VersionVector) error {
 	next := c.boot.clone()
-	if next == nil || next.Finished {
+	if next != nil && next.Finished {
+		return fmt.Errorf("%w: a bootstrap snapshot after the bootstrap finished", ErrInvalidRow)
+	}
+	if next == nil {
 		next = &BootstrapState{}
 	}
 	if next.VV == nil {
@@ -77,6 +82,7 @@ func (c *Commit) BootstrapSnapshot(vv *crdt.VersionVector) {
 	}
 	next.VV.Trim(c.s.maxRanges)
 	c.setBoot(next)
+	return nil
 }
 
 // BootstrapRow merges a bootstrap row (without claiming its dots, see

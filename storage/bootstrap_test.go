@@ -124,7 +124,9 @@ func TestBootstrapClaimsIntersection(t *testing.T) {
 	first := &crdt.VersionVector{}
 	first.AddRange(peerA, 1, 200)
 	first.AddRange(peerB, 1, 50)
-	c.BootstrapSnapshot(first)
+	if err := c.BootstrapSnapshot(first); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 60 {
 		if err := c.BootstrapRow(fmt.Sprintf("k%03d", i), reg, rows[i]); err != nil {
 			t.Fatal(err)
@@ -149,7 +151,9 @@ func TestBootstrapClaimsIntersection(t *testing.T) {
 	}
 	second := &crdt.VersionVector{} // a snapshot elsewhere: more of A, none of B
 	second.AddRange(peerA, 1, 300)
-	c.BootstrapSnapshot(second)
+	if err := c.BootstrapSnapshot(second); err != nil {
+		t.Fatal(err)
+	}
 	for i := 60; i < 100; i++ {
 		if err := c.BootstrapRow(fmt.Sprintf("k%03d", i), reg, rows[i]); err != nil {
 			t.Fatal(err)

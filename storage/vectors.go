@@ -125,6 +125,14 @@ func advanceVector(b *pebble.Batch, prefix []byte, old, delta *crdt.VersionVecto
 	return next, writeParts(b, prefix, old, next, delta.Origins())
 }
 
+// Firsthand returns the dots learnt firsthand: from rows, or from their
+// origin itself (see dvPrefix).
+func (s *Store) Firsthand() *crdt.VersionVector {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.vv.direct.Clone()
+}
+
 // VersionVectorFor returns the vector to show peer in a Hello: every dot
 // whose effect is stored, except that the peer's own dots are those
 // learnt firsthand (see dvPrefix).

@@ -51,7 +51,10 @@ func (o *Outbound) CatchUp(src Source, send func(*wire.Message) error) error {
 	if err != nil {
 		return err
 	}
-	o.bootstrap = nil // a bootstrap runs once a session; a rescan is ordinary
+	if boot := o.bootstrap; boot != nil {
+		o.bootstrap = nil // a bootstrap runs once a session; a rescan is ordinary
+		return send(o.bootstrapDone(snapshot, boot.Started))
+	}
 	return send(o.Done(snapshot))
 }
 

@@ -55,6 +55,11 @@ const (
 	needScan
 	scanning
 	live
+	// awaitingAck: a bootstrap ended that does not let our Pushes claim
+	// our own dots (it resumed after a position, or commits were dropped
+	// meanwhile); an ordinary catch-up follows once the peer's Ack tells
+	// what the bootstrap gave it, so that it does not send it all again.
+	awaitingAck
 )
 
 // Outbound is the sending half of a session. Not safe for concurrent use.
@@ -105,8 +110,26 @@ func orDefault(v, def int) int {
 // Hello builds our Hello, the session's first message: our vector, the
 // nonce that binds our replica id to our certificate, and, to ask for a
 // bootstrap, where it should resume (nil: an ordinary catch-up).
-func (o *Outbound) Hello(vv *crdt.VersionVector, nonce []byte, boot *wire.Bootstrap) *wire.Message {
-	return o.stamp(&wire.Message{Hello: &wire.Hello{Version: wire.Version, Replica: o.self, VV: vv, Nonce: nonce, Bootstrap: boot}})
+func (o *Outbound) Hello(vv, firsthand *crdt.VersionVector, nonce []byte, boot *wire.Bootstrap) *wire.Message {
+	return o.stamp(&wire.Message{Hello: &wire.Hello{Version: wire.Version, Replica: o.self, VV: vv, Nonce: nonce,
+		Bootstrap: boot, Firsthand: firsthand}})
+}
+
+// HeldFor returns what a Hello says its sender holds of dots, as the node
+// self should believe it: VV, except that self's own dots are those the
+// sender learnt firsthand (see wire.Hello.Firsthand).
+func HeldFor(h *wire.Hello, self crdt.ReplicaID) *crdt.VersionVector {
+	if h.Firsthand == nil {
+		return h.VV.Clone()
+	}
+	out := &crdt.VersionVector{}
+	for _, o := range h.VV.Origins() {
+		if o != self {
+			out.Join(h.VV.Part(o))
+		}
+	}
+	out.Join(h.Firsthand.Part(self))
+	return out
 }
 
 // PeerHello records the peer's Hello: who it is, what it has, and whether
@@ -116,7 +139,7 @@ func (o *Outbound) Hello(vv *crdt.VersionVector, nonce []byte, boot *wire.Bootst
 // and the rows it lost would then never be sent again.
 func (o *Outbound) PeerHello(peer crdt.ReplicaID, h *wire.Hello) {
 	o.peer = peer
-	o.known = h.VV.Clone()
+	o.known = HeldFor(h, o.self)
 	o.known.Trim(o.maxRanges)
 	o.bootstrap = h.Bootstrap
 	o.state = needScan
@@ -129,6 +152,9 @@ func (o *Outbound) PeerHello(peer crdt.ReplicaID, h *wire.Hello) {
 func (o *Outbound) Acked(vv *crdt.VersionVector, peers []crdt.ReplicaID) {
 	o.known.Join(vv)
 	o.known.Trim(o.maxRanges)
+	if o.state == awaitingAck {
+		o.state = needScan
+	}
 	next := make(map[crdt.ReplicaID]bool, len(peers))
 	for _, p := range peers {
 		next[p] = true
@@ -203,14 +229,30 @@ func (o *Outbound) Done(snapshot *crdt.VersionVector) *wire.Message {
 	return o.stamp(&wire.Message{Done: &wire.Done{VV: snapshot}})
 }
 
+// bootstrapDone ends a bootstrap. One streamed from its start is a
+// catch-up like any other. One resumed after a position is not: rows
+// before it came from an earlier snapshot, perhaps another node's, so our
+// own dots up to this snapshot are not all here and no Push may claim
+// them; an ordinary catch-up follows first (after the peer's Ack).
+func (o *Outbound) bootstrapDone(snapshot *crdt.VersionVector, resumed bool) *wire.Message {
+	if !resumed && !o.overflow {
+		return o.Done(snapshot)
+	}
+	o.state, o.overflow = awaitingAck, false
+	o.queue, o.queueBytes, o.partial = nil, 0, nil
+	return o.stamp(&wire.Message{Done: &wire.Done{VV: snapshot}})
+}
+
 // Publish hands the Outbound a commit of the local node, in commit order.
 // Before the peer's Hello, commits are not queued: the catch-up will find
 // them. Past the queue bound, the queue is dropped for a later rescan.
 func (o *Outbound) Publish(c Commit) {
-	if o.state == awaitingHello || o.state == needScan || o.overflow {
+	if o.state == awaitingHello || o.state == needScan || o.state == awaitingAck || o.overflow {
 		return
 	}
-	if o.queueBytes+c.Size > o.maxQueue {
+	// One commit larger than the bound alone is queued (it is split into
+	// Pushes); past the bound with others, the peer gets a rescan.
+	if len(o.queue) > 0 && o.queueBytes+c.Size > o.maxQueue {
 		o.rescan()
 		o.queue, o.queueBytes, o.overflow = nil, 0, true
 		return
@@ -287,10 +329,11 @@ func (o *Outbound) reachesDirectly(r wire.Row) bool {
 	return true
 }
 
-// Ack builds an Ack of our durable version vector and live peers, or nil
-// if the peer was already told exactly that.
-func (o *Outbound) Ack(vv *crdt.VersionVector, peers []crdt.ReplicaID) *wire.Message {
-	if o.ackSent != nil && o.ackSent.Equal(vv) && slices.Equal(o.ackPeers, peers) {
+// Ack builds an Ack of our durable version vector (as shown to this
+// peer: its own dots those learnt firsthand) and live peers, or nil if the
+// peer was already told exactly that and force is false.
+func (o *Outbound) Ack(vv *crdt.VersionVector, peers []crdt.ReplicaID, force bool) *wire.Message {
+	if !force && o.ackSent != nil && o.ackSent.Equal(vv) && slices.Equal(o.ackPeers, peers) {
 		return nil
 	}
 	o.ackSent, o.ackPeers = vv.Clone(), slices.Clone(peers)

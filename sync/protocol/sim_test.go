@@ -171,8 +171,8 @@ func (s *sim) connect(from, to int) {
 	l := &link{from: from, to: to}
 	boot := s.bootstrapFor(to)
 	l.bootstrap = boot != nil
-	l.queue = append(l.queue, out.Hello(a.store.VersionVector(), nil, nil))
-	out.PeerHello(b.id, &wire.Hello{VV: b.store.VersionVectorFor(a.id), Bootstrap: boot})
+	l.queue = append(l.queue, out.Hello(a.store.VersionVector(), a.store.Firsthand(), nil, nil))
+	out.PeerHello(b.id, &wire.Hello{VV: b.store.VersionVector(), Firsthand: b.store.Firsthand(), Bootstrap: boot})
 	a.outs[to], b.ins[from] = out, NewInbound(b.id, boot != nil)
 	s.links[[2]int{from, to}] = l
 }
@@ -297,7 +297,9 @@ func (s *sim) receive(from, to int, m *wire.Message) {
 // rows merged (a bootstrap's without their dots), claims joined.
 func applyStep(c *storage.Commit, step Step, from crdt.ReplicaID) error {
 	if step.BootstrapSnapshot != nil {
-		c.BootstrapSnapshot(step.BootstrapSnapshot)
+		if err := c.BootstrapSnapshot(step.BootstrapSnapshot); err != nil {
+			return err
+		}
 	}
 	for _, r := range step.Rows {
 		rk, err := crdt.ParseRowKey(r.RowKey)
@@ -351,7 +353,7 @@ func (src simSource) each(fn func(wire.Row) error) func(storage.Change) error {
 // nodes the receiver hears from directly (live links into it).
 func (s *sim) ack(from, to int) {
 	if out := s.nodes[from].outs[to]; out != nil {
-		vv := s.nodes[to].store.VersionVector()
+		vv := s.nodes[to].store.VersionVectorFor(s.nodes[from].id)
 		out.Acked(vv, s.directPeers(to))
 		s.links[[2]int{from, to}].acked = vv
 	}

@@ -97,6 +97,9 @@ func genBody(t *rapid.T) *Message {
 		if len(h.Nonce) == 0 {
 			h.Nonce = nil
 		}
+		if rapid.Bool().Draw(t, "firsthand") {
+			h.Firsthand = genVV(t)
+		}
 		if rapid.Bool().Draw(t, "bootstrap") {
 			h.Bootstrap = &Bootstrap{}
 			if rapid.Bool().Draw(t, "started") {

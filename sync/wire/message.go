@@ -38,6 +38,12 @@ type Hello struct {
 	// Bootstrap, if set, asks for a bootstrap (a stream of every row in
 	// key order, from a position) instead of an ordinary catch-up.
 	Bootstrap *Bootstrap
+	// Firsthand, if set, is the part of VV the sender learnt from rows or
+	// from each origin itself, not on a third node's word. The receiver
+	// takes its own origin's part from it: it then sends every row of its
+	// own dots that the sender holds only on another's word (a liar's
+	// claim is undone by the origin).
+	Firsthand *crdt.VersionVector
 }
 
 // MaxNonceSize bounds Hello.Nonce.

@@ -43,7 +43,7 @@ func exampleMessages() []*Message {
 		{Push: &Push{Rows: rows[:1], OwnCounter: 41}},
 		{Push: &Push{OwnCounter: 7}}, // every row filtered out: the counter still advances
 		{Hello: &Hello{Version: Version, Replica: 2, VV: &crdt.VersionVector{}, Nonce: []byte("nonce"), Bootstrap: &Bootstrap{}}},
-		{Hello: &Hello{Version: Version, Replica: 3, VV: exampleVV(), Bootstrap: &Bootstrap{Started: true, Key: "user/1", RowKey: rows[0].RowKey}}},
+		{Hello: &Hello{Version: Version, Replica: 3, VV: exampleVV(), Bootstrap: &Bootstrap{Started: true, Key: "user/1", RowKey: rows[0].RowKey}, Firsthand: exampleVV()}},
 		{Start: &Start{VV: exampleVV()}},
 		{Ack: &Ack{VV: exampleVV()}},
 	}
@@ -93,8 +93,8 @@ func malformedBodies(t fataler) map[string][]byte {
 		"truncated":            rawMarshal(t, exampleMessages()[2])[:40],
 		"short array":          {0xa1, 0x05, 0x80},
 		"long array":           {0xa1, 0x05, 0x82, 0x80, 0x00},
-		"hello version 0":      append(append([]byte{0xa1, 0x01, 0x85, 0x00, 0x01}, vv...), 0xf6, 0xf6),
-		"hello without vv":     {0xa1, 0x01, 0x85, 0x01, 0x01, 0xf6, 0xf6, 0xf6},
+		"hello version 0":      append(append([]byte{0xa1, 0x01, 0x86, 0x00, 0x01}, vv...), 0xf6, 0xf6, 0xf6),
+		"hello without vv":     {0xa1, 0x01, 0x86, 0x01, 0x01, 0xf6, 0xf6, 0xf6, 0xf6},
 		"hello of version 1":   append([]byte{0xa1, 0x01, 0x83, 0x01, 0x01}, vv...),
 		"hello nonce too long": rawMarshal(t, &Message{Hello: &Hello{Version: Version, Replica: 1, VV: exampleVV(), Nonce: make([]byte, MaxNonceSize+1)}}),
 		"bootstrap no key":     rawMarshal(t, &Message{Hello: &Hello{Version: Version, Replica: 1, VV: exampleVV(), Bootstrap: &Bootstrap{Started: true, RowKey: []byte{1}}}}),
