@@ -109,3 +109,29 @@ func TestForgedDoneClaim(t *testing.T) {
 	}
 	s.check()
 }
+
+// TestDoneClaimsSendersLaterOwnDots: a Done is cut to what the sender's
+// Hello showed, but the sender's own dots are its to claim: a write it
+// made after its Hello and before its snapshot is claimed by the receiver
+// at Done, in a bootstrap and in an ordinary catch-up (without it, a
+// receiver waiting for that dot waited until the sender wrote again).
+func TestDoneClaimsSendersLaterOwnDots(t *testing.T) {
+	for _, bootstrap := range []bool{true, false} {
+		t.Run(fmt.Sprint("bootstrap=", bootstrap), func(t *testing.T) {
+			s := newSim(t, 2)
+			defer s.close()
+			if !bootstrap {
+				s.write(0, "early", reg, "put", "v")
+				s.catchUp(0, 1)
+			}
+			s.connect(0, 1) // n0's Hello shows what it has now
+			s.write(0, "late", reg, "put", "v")
+			s.send(0, 1)
+			s.deliver(0, 1, 1<<30)
+			d := crdt.Dot{Origin: s.nodes[0].id, Counter: s.nodes[0].store.LastCounter()}
+			if !s.nodes[1].store.VersionVector().Contains(d) {
+				t.Fatalf("n1 does not claim n0's dot %s after Done: %s", d, s.nodes[1].store.VersionVector())
+			}
+		})
+	}
+}

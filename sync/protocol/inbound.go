@@ -85,6 +85,10 @@ func (in *Inbound) Step(m *wire.Message) (Step, error) {
 	case m.Push != nil:
 		return in.push(m.Push)
 	case m.Ack != nil:
+		// What the peer says it holds, like its Hello: later catch-ups in
+		// this session may claim it.
+		in.shown.Join(m.Ack.VV)
+		in.shown.Trim(DefaultMaxKnownRanges)
 		return Step{Acked: m.Ack.VV, AckPeers: m.Ack.Peers}, nil
 	}
 	return Step{}, fmt.Errorf("%w: empty message", ErrProtocol)
@@ -102,8 +106,19 @@ func (in *Inbound) hello(h *wire.Hello) (Step, error) {
 		return Step{}, fmt.Errorf("%w: Hello without a version vector", ErrProtocol)
 	}
 	in.peer = h.Replica
-	in.shown = h.VV
+	in.shown = h.VV.Clone()
+	in.shown.Trim(DefaultMaxKnownRanges)
 	return Step{Hello: h}, nil
+}
+
+// claimable cuts a snapshot's vector to what the receiver may claim from
+// it: what the peer showed it had (its Hello and Acks), and the peer's own
+// dots, which it alone mints (a liar claiming more of its own dots only
+// hides its own writes).
+func (in *Inbound) claimable(vv *crdt.VersionVector) *crdt.VersionVector {
+	out := vv.Intersect(in.shown)
+	out.Join(vv.Part(in.peer))
+	return out
 }
 
 func (in *Inbound) inBootstrap() bool { return in.bootstrap && !in.caughtUp }
@@ -115,16 +130,17 @@ func (in *Inbound) start(st *wire.Start) (Step, error) {
 		return Step{}, fmt.Errorf("%w: Start outside a bootstrap", ErrProtocol)
 	}
 	in.started = true
-	return Step{BootstrapSnapshot: st.VV.Intersect(in.shown)}, nil
+	return Step{BootstrapSnapshot: in.claimable(st.VV)}, nil
 }
 
 // done ends a catch-up. The receiver may claim the snapshot's vector, but
-// only what the peer's own Hello showed it had: a peer cannot have sent
-// rows of dots it did not have, so a Done claiming more (another node's
-// dots 1..1e6, say) is cut down instead of making us skip those dots for
-// good. Rows the catch-up carried are claimed by their own dots.
+// only what the peer's Hello (and Acks) showed it had, and the peer's own
+// dots: a peer cannot have sent rows of dots it did not have, so a Done
+// claiming more (another node's dots 1..1e6, say) is cut down instead of
+// making us skip those dots for good. Rows the catch-up carried are
+// claimed by their own dots.
 func (in *Inbound) done(d *wire.Done) (Step, error) {
-	claim := d.VV.Intersect(in.shown)
+	claim := in.claimable(d.VV)
 	if in.inBootstrap() {
 		if !in.started {
 			return Step{}, fmt.Errorf("%w: bootstrap Done before Start", ErrProtocol)
