@@ -9,21 +9,15 @@ import (
 
 	"github.com/shoal-db/shoal/crdt"
 	"github.com/shoal-db/shoal/storage"
+	"github.com/shoal-db/shoal/sync/protocol"
 	"github.com/shoal-db/shoal/sync/wire"
 )
 
-// remoteApply is rows and a claim received from a peer, applied by the
-// writer in one synced commit like local writes.
+// remoteApply is one message's step from a peer, applied by the writer in
+// one synced commit like local writes.
 type remoteApply struct {
-	rows   []wire.Row
-	claim  *crdt.VersionVector
+	step   protocol.Step
 	source crdt.ReplicaID
-	// bootstrap: rows are a bootstrap's, merged without claiming their
-	// dots (storage.Commit.BootstrapRow); bootSnapshot opens a bootstrap
-	// snapshot and bootDone ends the bootstrap (see protocol.Step).
-	bootstrap    bool
-	bootSnapshot *crdt.VersionVector
-	bootDone     *crdt.VersionVector
 	// failed is shared by every request of one session. A session keeps
 	// several requests in flight; once one fails, the writer refuses the
 	// rest, so that no later claim (a Done, a Push's range) commits
@@ -33,10 +27,11 @@ type remoteApply struct {
 
 var errSessionFailed = errors.New("shoal: an earlier message of this session failed")
 
-// applyRemoteRows joins a peer's rows into c and records the claim. The
+// applyRemoteRows applies a peer's step to c (protocol.Step.Apply: rows
+// merged, claims joined), refusing counter rows of another origin. The
 // rows' timestamps move the local clock forward, except those too far
-// ahead (sync.md: the row is still stored unchanged, the clock is not
-// dragged along).
+// ahead (the row is still stored unchanged, the clock is not dragged
+// along).
 func (db *DB) applyRemoteRows(c *storage.Commit, ra *remoteApply, now int64, touch func(rowRef)) (err error) {
 	if ra.failed.Load() {
 		return errSessionFailed
@@ -46,58 +41,29 @@ func (db *DB) applyRemoteRows(c *storage.Commit, ra *remoteApply, now int64, tou
 			ra.failed.Store(true)
 		}
 	}()
-	if ra.bootSnapshot != nil {
-		if err := c.BootstrapSnapshot(ra.bootSnapshot); err != nil {
-			return err
-		}
-	}
-	for _, r := range ra.rows {
-		rk, err := crdt.ParseRowKey(r.RowKey)
-		if err != nil {
-			return fmt.Errorf("%w: row key of %q: %v", storage.ErrInvalidRow, r.Key, err)
-		}
-		if err := checkCounterRow(rk, r.Row); err != nil {
-			return fmt.Errorf("%w: key %q: %v", storage.ErrInvalidRow, r.Key, err)
-		}
-		db.observe(r.Row, now)
-		before, err := c.Row(r.Key, rk)
-		if err != nil {
-			return err
-		}
-		after, err := db.mergeRemote(c, ra, r.Key, rk, r.Row)
-		if err != nil {
-			return err
-		}
-		if !before.Live() && after.Live() {
-			if err := noteKinds(c, r.Key); err != nil {
-				return err
+	hooks := protocol.RowHooks{
+		Check: func(r wire.Row, rk crdt.RowKey) error {
+			if err := checkCounterRow(rk, r.Row); err != nil {
+				return fmt.Errorf("%w: key %q: %v", storage.ErrInvalidRow, r.Key, err)
 			}
-		}
-		touch(rowRef{r.Key, rk})
+			db.observe(r.Row, now)
+			return nil
+		},
+		Applied: func(key string, rk crdt.RowKey, before, after crdt.Row) error {
+			touch(rowRef{key, rk})
+			if !before.Live() && after.Live() {
+				return noteKinds(c, key)
+			}
+			return nil
+		},
 	}
-	if ra.claim != nil {
-		c.JoinVersionVector(ra.claim, ra.source)
+	if err := ra.step.Apply(c, ra.source, hooks); err != nil {
+		return err
 	}
-	if ra.bootDone != nil {
-		if err := c.FinishBootstrap(ra.bootDone, ra.source); err != nil {
-			return err
-		}
-		db.log.Info("shoal: bootstrap done", "from", ra.source, "vector_ranges", ra.bootDone.Ranges())
+	if ra.step.BootstrapDone != nil {
+		db.log.Info("shoal: bootstrap done", "from", ra.source, "vector_ranges", ra.step.BootstrapDone.Ranges())
 	}
 	return nil
-}
-
-// mergeRemote merges one row from a peer: a bootstrap row without
-// claiming its dots (and recorded as the bootstrap's position), any other
-// with them. It returns the row's new state.
-func (db *DB) mergeRemote(c *storage.Commit, ra *remoteApply, key string, rk crdt.RowKey, row crdt.Row) (crdt.Row, error) {
-	if !ra.bootstrap {
-		return c.Merge(key, rk, row)
-	}
-	if err := c.BootstrapRow(key, rk, row); err != nil {
-		return crdt.Row{}, err
-	}
-	return c.Row(key, rk)
 }
 
 // checkCounterRow refuses a counter row holding another origin's entries:

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/shoal-db/shoal/crdt"
+	"github.com/shoal-db/shoal/sync/protocol"
 	"github.com/shoal-db/shoal/sync/wire"
 )
 
@@ -21,8 +22,8 @@ func TestRemoteFailurePoisonsSession(t *testing.T) {
 	bad := wire.Row{Key: "k", RowKey: []byte{byte(crdt.KindRegister)}, Row: crdt.Row{Kind: crdt.KindCounter}} // invalid
 	claim := &crdt.VersionVector{}
 	claim.AddRange(peer, 1, 10)
-	r1 := &request{remote: &remoteApply{rows: []wire.Row{bad}, source: peer, failed: &failed}, done: make(chan error, 1)}
-	r2 := &request{remote: &remoteApply{claim: claim, source: peer, failed: &failed}, done: make(chan error, 1)}
+	r1 := &request{remote: &remoteApply{step: protocol.Step{Rows: []wire.Row{bad}}, source: peer, failed: &failed}, done: make(chan error, 1)}
+	r2 := &request{remote: &remoteApply{step: protocol.Step{Claim: claim}, source: peer, failed: &failed}, done: make(chan error, 1)}
 	must(t, db.enqueue(ctx, r1))
 	must(t, db.enqueue(ctx, r2))
 	if err := db.await(ctx, r1); err == nil {
@@ -44,7 +45,7 @@ func TestCounterRowFromWrongOrigin(t *testing.T) {
 	d := crdt.Dot{Origin: 7, Counter: 1}
 	row := crdt.Row{}.Increment(d, crdt.Timestamp{Wall: 1}, 5)
 	rk := crdt.CounterRow(8) // origin 8's share, written by 7
-	r := &request{remote: &remoteApply{rows: []wire.Row{{Key: "c", RowKey: rk.Append(nil), Row: row}}, source: 7, failed: &failed}, done: make(chan error, 1)}
+	r := &request{remote: &remoteApply{step: protocol.Step{Rows: []wire.Row{{Key: "c", RowKey: rk.Append(nil), Row: row}}}, source: 7, failed: &failed}, done: make(chan error, 1)}
 	if err := db.submitRequest(context.Background(), r); err == nil {
 		t.Fatal("a counter row holding another origin's entry was applied")
 	}

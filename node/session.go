@@ -147,13 +147,10 @@ func (s *session) hello(h *wire.Hello) error {
 // remoteRequest turns a step's rows and claims into a writer request, or
 // nil if there are none.
 func (s *session) remoteRequest(step protocol.Step) *request {
-	ra := &remoteApply{
-		rows: step.Rows, claim: step.Claim, source: s.in.Peer(), failed: &s.failed,
-		bootstrap: step.Bootstrap, bootSnapshot: step.BootstrapSnapshot, bootDone: step.BootstrapDone,
-	}
-	if len(ra.rows) == 0 && ra.claim == nil && ra.bootSnapshot == nil && ra.bootDone == nil {
+	if len(step.Rows) == 0 && step.Claim == nil && step.BootstrapSnapshot == nil && step.BootstrapDone == nil {
 		return nil
 	}
+	ra := &remoteApply{step: step, source: s.in.Peer(), failed: &s.failed}
 	return &request{remote: ra, done: make(chan error, 1)}
 }
 

@@ -52,7 +52,7 @@ func (db *DB) gather(first *request) []*request {
 
 func (r *request) size() int {
 	if r.remote != nil {
-		return len(r.remote.rows)
+		return len(r.remote.step.Rows)
 	}
 	return len(r.ops)
 }

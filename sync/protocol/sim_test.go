@@ -293,33 +293,9 @@ func (s *sim) receive(from, to int, m *wire.Message) {
 	}
 }
 
-// applyStep does what package node's writer does with a received step:
-// rows merged (a bootstrap's without their dots), claims joined.
+// applyStep applies a received step as package node's writer does.
 func applyStep(c *storage.Commit, step Step, from crdt.ReplicaID) error {
-	if step.BootstrapSnapshot != nil {
-		if err := c.BootstrapSnapshot(step.BootstrapSnapshot); err != nil {
-			return err
-		}
-	}
-	for _, r := range step.Rows {
-		rk, err := crdt.ParseRowKey(r.RowKey)
-		if err != nil {
-			return err
-		}
-		if step.Bootstrap {
-			err = c.BootstrapRow(r.Key, rk, r.Row)
-		} else {
-			_, err = c.Merge(r.Key, rk, r.Row)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	c.JoinVersionVector(step.Claim, from)
-	if step.BootstrapDone != nil {
-		return c.FinishBootstrap(step.BootstrapDone, from)
-	}
-	return nil
+	return step.Apply(c, from, RowHooks{})
 }
 
 // simSource reads a node's store for CatchUp, running the sim's duringScan
