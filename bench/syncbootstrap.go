@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/shoal-db/shoal/node"
 )
 
 // BootstrapResult is part 3: a brand-new node C joins A, which holds Keys
@@ -45,8 +47,17 @@ type BootstrapResult struct {
 const mb = 1e6
 
 // runBootstrap loads a fresh A and bootstraps C from it.
-func runBootstrap(cfg SyncConfig) (res BootstrapResult, err error) {
-	c, err := newCluster(cfg, "bootstrap")
+func runBootstrap(cfg SyncConfig) (BootstrapResult, error) {
+	load := func(db *node.DB) error {
+		return putRange(context.Background(), db, 'k', 0, cfg.BootstrapKeys, cfg.LoadBatch, valueOf)
+	}
+	return bootstrapFresh(cfg, "bootstrap", load, valueOf)
+}
+
+// bootstrapFresh makes a cluster for part, loads a new node A with load,
+// then bootstraps C from it, checking C holds want(k) for every key.
+func bootstrapFresh(cfg SyncConfig, part string, load func(*node.DB) error, want func(uint64) []byte) (res BootstrapResult, err error) {
+	c, err := newCluster(cfg, part)
 	if err != nil {
 		return res, err
 	}
@@ -58,10 +69,10 @@ func runBootstrap(cfg SyncConfig) (res BootstrapResult, err error) {
 	if err := a.open(); err != nil {
 		return res, err
 	}
-	if err := putRange(context.Background(), a.db, 'k', 0, cfg.BootstrapKeys, cfg.LoadBatch, valueOf); err != nil {
+	if err := load(a.db); err != nil {
 		return res, err
 	}
-	return bootstrapFrom(cfg, c, a, cfg.BootstrapKeys, valueOf)
+	return bootstrapFrom(cfg, c, a, cfg.BootstrapKeys, want)
 }
 
 // bootstrapFrom opens a new node C that dials A, which holds keys 'k'

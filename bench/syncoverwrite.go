@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -17,30 +16,19 @@ import (
 // node an exception range per row, until at ~530k rows its Hello no longer
 // decoded and its directory no longer opened. The result's MaxRanges says
 // how large C's vector grew.
-func runBootstrapOverwrites(cfg SyncConfig, progress io.Writer) (res BootstrapResult, err error) {
-	c, err := newCluster(cfg, "overwrites")
-	if err != nil {
-		return res, err
+func runBootstrapOverwrites(cfg SyncConfig, progress io.Writer) (BootstrapResult, error) {
+	load := func(db *node.DB) error {
+		ctx, t0, n := context.Background(), time.Now(), cfg.BootstrapKeys
+		if err := putRange(ctx, db, 'k', 0, n, cfg.LoadBatch, valueOf); err != nil {
+			return err
+		}
+		if err := putShuffled(ctx, db, 'k', n, cfg.LoadBatch, secondValue); err != nil {
+			return err
+		}
+		fmt.Fprintf(progress, "bootstrap-overwrites: %d keys written twice in %.1fs; C joins\n", n, time.Since(t0).Seconds())
+		return nil
 	}
-	defer func() { err = errors.Join(err, c.close()) }()
-	a, err := c.add("a")
-	if err != nil {
-		return res, err
-	}
-	if err := a.open(); err != nil {
-		return res, err
-	}
-	n := cfg.BootstrapKeys
-	ctx := context.Background()
-	t0 := time.Now()
-	if err := putRange(ctx, a.db, 'k', 0, n, cfg.LoadBatch, valueOf); err != nil {
-		return res, err
-	}
-	if err := putShuffled(ctx, a.db, 'k', n, cfg.LoadBatch, secondValue); err != nil {
-		return res, err
-	}
-	fmt.Fprintf(progress, "bootstrap-overwrites: %d keys written twice in %.1fs; C joins\n", n, time.Since(t0).Seconds())
-	res, err = bootstrapFrom(cfg, c, a, n, secondValue)
+	res, err := bootstrapFresh(cfg, "overwrites", load, secondValue)
 	res.Overwritten = true
 	return res, err
 }

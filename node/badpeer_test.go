@@ -102,12 +102,7 @@ func TestCopiedDirectoryTakesFreshID(t *testing.T) {
 				must(t, c.dbs[1].Put(ctx, fmt.Sprintf("before/%d", i), []byte("v")))
 			}
 			c.waitConverged(10 * time.Second)
-			must(t, c.dbs[1].Close())
-			backup := vfs.NewMem()
-			if _, err := vfs.Clone(c.fss[1], backup, "db", "db"); err != nil {
-				t.Fatal(err)
-			}
-			c.open(1)
+			backup := c.copyOf(1)
 			for i := range 5 { // written after the backup: dots 6..10
 				must(t, c.dbs[1].Put(ctx, fmt.Sprintf("lost-copy/%d", i), []byte("v")))
 			}
@@ -154,12 +149,7 @@ func TestRestoredPeerGetsWritesAgain(t *testing.T) {
 	defer c.close()
 	must(t, c.dbs[0].Put(ctx, "early", []byte("v")))
 	c.waitConverged(10 * time.Second)
-	must(t, c.dbs[1].Close())
-	backup := vfs.NewMem()
-	if _, err := vfs.Clone(c.fss[1], backup, "db", "db"); err != nil {
-		t.Fatal(err)
-	}
-	c.open(1)
+	backup := c.copyOf(1)
 	for i := range 5 {
 		must(t, c.dbs[0].Put(ctx, fmt.Sprintf("late/%d", i), []byte("v")))
 	}
@@ -222,4 +212,17 @@ func TestRestoreRefusesNonBackup(t *testing.T) {
 			t.Fatalf("restore from %s: %v", from, err)
 		}
 	}
+}
+
+// copyOf stops node i, copies its directory by hand (as a backup tool or a
+// VM snapshot would) and starts it again; it returns the copy.
+func (c *cluster) copyOf(i int) vfs.FS {
+	c.t.Helper()
+	must(c.t, c.dbs[i].Close())
+	backup := vfs.NewMem()
+	if _, err := vfs.Clone(c.fss[i], backup, "db", "db"); err != nil {
+		c.t.Fatal(err)
+	}
+	c.open(i)
+	return backup
 }
