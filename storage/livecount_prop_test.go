@@ -57,8 +57,7 @@ func TestLiveCountsMatchRows(t *testing.T) {
 type liveHistory struct {
 	h        *history
 	inflight *Pending
-	pending  map[rowID]crdt.Row // the rows of the commit in flight
-	stripped map[string]bool    // keys whose record may be missing
+	stripped map[string]bool // keys whose record may be missing
 }
 
 // commit builds one commit of 1-4 operations, checking LiveKinds of each
