@@ -119,14 +119,6 @@ func (c *Commit) FinishBootstrap(vv *crdt.VersionVector, from crdt.ReplicaID) er
 	return nil
 }
 
-// AbandonBootstrap drops the bootstrap state without claiming anything:
-// its rows stay, and ordinary catch-ups bring the rest.
-func (c *Commit) AbandonBootstrap() {
-	if c.boot != nil {
-		c.setBoot(nil)
-	}
-}
-
 func (c *Commit) setBoot(b *BootstrapState) { c.boot, c.bootChanged = b, true }
 
 // writeBootstrap adds the bootstrap state to b if this commit changed it.
