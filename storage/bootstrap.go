@@ -170,16 +170,11 @@ func mustRowKey(b []byte) crdt.RowKey {
 // sequentially.
 func (s *Store) RowsAfter(started bool, key string, rk crdt.RowKey, have *crdt.VersionVector,
 	start func(*crdt.VersionVector) error, fn func(Change) error) (*crdt.VersionVector, error) {
-	if err := s.checkOpen(); err != nil {
-		return nil, err
-	}
-	snap := s.db.NewSnapshot()
-	defer snap.Close()
-	s.waitSynced() // the snapshot may see batches whose sync is under way
-	vv, err := loadVV(snap)
+	snap, vv, err := s.catchUpSnapshot()
 	if err != nil {
 		return nil, err
 	}
+	defer snap.Close()
 	if err := start(vv); err != nil {
 		return nil, err
 	}

@@ -20,19 +20,14 @@ import (
 // error from fn stops the scan and is returned. fn may apply commits: they
 // are not part of the snapshot.
 func (s *Store) Missing(have *crdt.VersionVector, fn func(Change) error) (*crdt.VersionVector, error) {
-	if err := s.checkOpen(); err != nil {
-		return nil, err
-	}
 	if have == nil {
 		have = &crdt.VersionVector{}
 	}
-	snap := s.db.NewSnapshot()
-	defer snap.Close()
-	s.waitSynced() // the snapshot may see batches whose sync is under way
-	vv, err := loadVV(snap)
+	snap, vv, err := s.catchUpSnapshot()
 	if err != nil {
 		return nil, err
 	}
+	defer snap.Close()
 	scan := scanMissing
 	if have.IsEmpty() {
 		scan = scanAllRows // a new peer lacks everything: read rows in key order
@@ -41,6 +36,23 @@ func (s *Store) Missing(have *crdt.VersionVector, fn func(Change) error) (*crdt.
 		return nil, err
 	}
 	return vv, nil
+}
+
+// catchUpSnapshot takes a snapshot for a catch-up, once every batch it may
+// see is synced (a row, or a dot, that a crash could undo must never reach
+// a peer), and returns it with its version vector.
+func (s *Store) catchUpSnapshot() (*pebble.Snapshot, *crdt.VersionVector, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, nil, err
+	}
+	snap := s.db.NewSnapshot()
+	s.waitSynced() // the snapshot may see batches whose sync is under way
+	vv, err := loadVV(snap)
+	if err != nil {
+		snap.Close()
+		return nil, nil, err
+	}
+	return snap, vv, nil
 }
 
 // scanAllRows calls fn for every row in key order. For a peer that has
