@@ -330,3 +330,16 @@ func mergeSpans(a, b []span) []span {
 	}
 	return out
 }
+
+// WithPart returns a copy of v whose part of origin is part's (which must
+// hold no other origin).
+func (v *VersionVector) WithPart(origin ReplicaID, part *VersionVector) *VersionVector {
+	out := &VersionVector{}
+	for _, o := range v.Origins() {
+		if o != origin {
+			out.Join(v.Part(o))
+		}
+	}
+	out.Join(part.Part(origin))
+	return out
+}

@@ -18,7 +18,9 @@ var (
 	// ErrCopiedDirectory: a peer has seen this node's own dots above its
 	// counter, so another copy of this data directory (a restored backup,
 	// a cloned disk) minted them. The node takes a fresh replica id for
-	// new writes (at most once per RekeyInterval) and the session ends.
+	// new writes (at most once per RekeyInterval), re-issues under it what
+	// it wrote in its write window (storage/reissue.go), and the session
+	// ends.
 	ErrCopiedDirectory = errors.New("shoal: a peer holds this node's dots above its counter (a restored or copied data directory?)")
 )
 
@@ -42,6 +44,7 @@ func (r *replication) checkPeerHello(conn Conn, h *wire.Hello) error {
 		db.rekeySoon()
 		return fmt.Errorf("%w: peer %s has seen dot %d, counter %d", ErrCopiedDirectory, h.Replica, seen, own)
 	}
+	db.store.PeerSeen()
 	return nil
 }
 
@@ -74,5 +77,22 @@ func (db *DB) rekeyNow(syncq chan<- *inflight) {
 	}
 	db.lastRekey = now
 	db.log.Warn("shoal: took a fresh replica id; new writes use it", "replica", id)
+	db.reissue()
 	db.repl.closeSessions()
+}
+
+// reissue writes again, under the fresh id, what the old id wrote in its
+// window (storage/reissue.go). It runs on the committing goroutine: the
+// writer, or Open before the writer starts (a re-issue a crash cut short).
+// Until it ends the node keeps claiming the old id's window, so no peer
+// sends the original's writes under those dots, which would cover this
+// copy's before they are re-issued. A failure is logged; the next Open
+// tries again.
+func (db *DB) reissue() {
+	n, err := db.store.Reissue()
+	if err != nil {
+		db.log.Error("shoal: cannot re-issue this copy's writes under the fresh replica id; will retry at the next open", "err", err, "rows", n)
+		return
+	}
+	db.log.Warn("shoal: re-issued this copy's writes under the fresh replica id", "rows", n)
 }

@@ -92,6 +92,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 		identityKey: key,
 		rekey:       make(chan struct{}, 1),
 	}
+	if st.ReissuePending() {
+		db.reissue()
+	}
 	go db.runWriter()
 	if err := db.repl.start(db, t); err != nil {
 		db.Close()

@@ -115,11 +115,10 @@ func (p *Pending) Wait() error {
 func (c *Commit) writeRows(b *pebble.Batch) error {
 	for i, ch := range c.changes {
 		dk := dataKey(ch.Key, ch.RowKey)
-		val, err := crdt.EncodeRow(ch.Row)
-		if err != nil {
+		if err := writeRow(b, dk, ch.Row); err != nil {
 			return err
 		}
-		if err := b.Set(dk, val, nil); err != nil {
+		if err := c.writeBaseline(b, dk, ch, c.stored[i]); err != nil {
 			return err
 		}
 		if err := updateIndex(b, dk, c.stored[i], ch.Row); err != nil {
@@ -129,9 +128,24 @@ func (c *Commit) writeRows(b *pebble.Batch) error {
 	return nil
 }
 
+// writeRow sets the row, or deletes it if it has seen nothing (a
+// re-issue can take a row back to before it existed).
+func writeRow(b *pebble.Batch, dk []byte, row crdt.Row) error {
+	if row.IsZero() {
+		return b.Delete(dk, nil)
+	}
+	val, err := crdt.EncodeRow(row)
+	if err != nil {
+		return err
+	}
+	return b.Set(dk, val, nil)
+}
+
 // updateIndex replaces the index entries of a row's stored state (old)
-// with those of its new state: one per origin's latest dot. Contexts only
-// grow, so an origin whose latest dot did not move keeps its entry.
+// with those of its new state: one per origin's latest dot. An origin
+// whose latest dot did not move keeps its entry. (Contexts only grow,
+// except in a re-issue, which sets an origin back to an earlier dot of the
+// same row or drops it.)
 func updateIndex(b *pebble.Batch, dk []byte, old, next crdt.Row) error {
 	for _, d := range old.LatestDots() {
 		if next.Context.Max(d.Origin) != d.Counter {

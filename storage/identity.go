@@ -25,6 +25,9 @@ const nonceSize = 16
 // has no identity key to derive a new one from.
 var ErrNoIdentityKey = errors.New("storage: no identity key to take a fresh replica id from")
 
+// ErrReissuePending: Rekey was called before the last one's Reissue ended.
+var ErrReissuePending = errors.New("storage: the last fresh replica id's re-issue has not ended")
+
 // loadIdentity returns the stored replica id and nonce, making new ones if
 // there are none, if key no longer derives the stored id, or if fresh.
 func (s *Store) loadIdentity(key []byte, fresh bool) (crdt.ReplicaID, []byte, error) {
@@ -52,7 +55,7 @@ func (s *Store) loadIdentity(key []byte, fresh bool) (crdt.ReplicaID, []byte, er
 	case found:
 		reason = "the identity key does not derive the stored id"
 	}
-	next, nonce, err := s.writeIdentity(key)
+	next, nonce, err := s.writeIdentity(key, nil)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -61,9 +64,10 @@ func (s *Store) loadIdentity(key []byte, fresh bool) (crdt.ReplicaID, []byte, er
 }
 
 // writeIdentity makes and syncs a new replica id (from key and a fresh
-// nonce, or random without a key), restarting the own dot counter: the
-// old id's dots stay in the store as any other origin's.
-func (s *Store) writeIdentity(key []byte) (crdt.ReplicaID, []byte, error) {
+// nonce, or random without a key), restarting the own dot counter and the
+// write window at 0, with extra's writes if any: the old id's dots stay in
+// the store as any other origin's.
+func (s *Store) writeIdentity(key []byte, extra func(*pebble.Batch) error) (crdt.ReplicaID, []byte, error) {
 	var id crdt.ReplicaID
 	var nonce []byte
 	if key != nil {
@@ -76,13 +80,21 @@ func (s *Store) writeIdentity(key []byte) (crdt.ReplicaID, []byte, error) {
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	for _, kv := range [][2][]byte{{replicaKey, encodeUint64(uint64(id))}, {dotsKey, encodeUint64(0)}} {
+	for _, kv := range [][2][]byte{{replicaKey, encodeUint64(uint64(id))}, {dotsKey, encodeUint64(0)}, {windowKey, encodeUint64(0)}} {
 		if err := b.Set(kv[0], kv[1], nil); err != nil {
 			return 0, nil, err
 		}
 	}
 	if nonce != nil {
 		if err := b.Set(nonceKey, nonce, nil); err != nil {
+			return 0, nil, err
+		}
+	}
+	if err := b.Delete(peerSeenKey, nil); err != nil {
+		return 0, nil, err
+	}
+	if extra != nil {
+		if err := extra(b); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -97,9 +109,11 @@ func (s *Store) Nonce() []byte {
 	return s.mu.nonce
 }
 
-// Rekey takes a fresh replica id for new writes. The caller must be the
-// committing goroutine, with every started commit waited for: the own
-// counter restarts at 0 for the new id.
+// Rekey takes a fresh replica id for new writes, this directory having
+// been found to be a copy, and records that the old id's window is to be
+// re-issued under it (Reissue, which the caller runs next; see
+// reissue.go). The caller must be the committing goroutine, with every
+// started commit waited for: the own counter restarts at 0 for the new id.
 func (s *Store) Rekey(key []byte) (crdt.ReplicaID, error) {
 	if err := s.checkOpen(); err != nil {
 		return 0, err
@@ -107,13 +121,31 @@ func (s *Store) Rekey(key []byte) (crdt.ReplicaID, error) {
 	if key == nil {
 		return 0, ErrNoIdentityKey
 	}
+	if s.applied.reissue != nil {
+		return 0, ErrReissuePending
+	}
 	old := s.ReplicaID()
-	id, nonce, err := s.writeIdentity(key)
+	pending := &reissue{Old: old, Since: s.applied.since}
+	if s.peerSeen.Load() {
+		// A peer session came up in the window: the peer may hold the
+		// window's writes under the old dots already, and would show each
+		// re-issued one twice (count a re-issued increment twice). Only a
+		// window no peer has seen is re-issued (reissue.go).
+		pending.Since = s.applied.counter
+	}
+	id, nonce, err := s.writeIdentity(key, func(b *pebble.Batch) error {
+		enc, err := crdt.Marshal(pending)
+		if err != nil {
+			return err
+		}
+		return b.Set(reissueKey, enc, nil)
+	})
 	if err != nil {
 		return 0, err
 	}
 	s.replica.Store(uint64(id))
-	s.applied.counter = 0
+	s.applied.counter, s.applied.since, s.applied.reissue = 0, 0, pending
+	s.peerSeen.Store(false) // the new id's window starts at 0
 	s.mu.Lock()
 	s.mu.lastCounter, s.mu.nonce = 0, nonce
 	s.mu.Unlock()

@@ -18,6 +18,8 @@ import (
 //	m/vv/ origin(8 BE)                    -> that origin's part of the VV
 //	m/peer/...                            -> reserved (acknowledged VVs)
 //	k/ escaped(key) 0x00 0x01             -> live rows per kind (livecount.go)
+//	b/ d/...                              -> a row's baseline (reissue.go)
+//	m/window, m/seen, m/reissue           -> the write window (reissue.go)
 //
 // In d/ keys the user key is escaped (0x00 -> 0x00 0xFF) and terminated by
 // 0x00 0x01. The terminator sorts below every escaped byte, so the byte order

@@ -41,6 +41,9 @@ func (s *Store) loadMeta() error {
 		return err
 	}
 	s.applied.vv, s.applied.counter, s.applied.boot = s.mu.vv, s.mu.lastCounter, boot.clone()
+	if err := s.loadWindow(); err != nil {
+		return err
+	}
 	return s.countRun()
 }
 

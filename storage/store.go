@@ -55,7 +55,13 @@ type Store struct {
 		vv      vectors // never changed in place: replaced
 		counter uint64
 		boot    *BootstrapState // nil: no bootstrap under way
+		// since is the own counter the write window opened at, reissue
+		// the re-issue under way or nil (see reissue.go).
+		since   uint64
+		reissue *reissue
 	}
+	// peerSeen says m/seen was written in this run (reissue.go).
+	peerSeen atomic.Bool
 
 	mu struct {
 		sync.Mutex
