@@ -343,3 +343,15 @@ func (v *VersionVector) WithPart(origin ReplicaID, part *VersionVector) *Version
 	out.Join(part.Part(origin))
 	return out
 }
+
+// SetPart replaces origin's dots with part's (which must hold no other
+// origin; an empty part removes the origin). It changes v in place, in
+// time linear in the part alone.
+func (v *VersionVector) SetPart(origin ReplicaID, part *VersionVector) {
+	o := part.m[origin]
+	if o == nil {
+		delete(v.m, origin)
+		return
+	}
+	v.origin(origin).Base, v.m[origin].Extra = o.Base, slices.Clone(o.Extra)
+}

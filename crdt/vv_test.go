@@ -550,3 +550,21 @@ func TestTrim(t *testing.T) {
 		t.Fatalf("Trim(0) = %s", w)
 	}
 }
+
+func TestSetPart(t *testing.T) {
+	v := &VersionVector{}
+	v.AddRange(1, 1, 10)
+	v.AddRange(2, 1, 3)
+	part := &VersionVector{}
+	part.AddRange(1, 1, 4)
+	part.AddRange(1, 7, 8)
+	v.SetPart(1, part)
+	part.AddRange(1, 9, 20) // v holds its own copy
+	if v.Max(1) != 8 || v.Contains(Dot{Origin: 1, Counter: 5}) || v.Max(2) != 3 {
+		t.Fatalf("SetPart: %s", v)
+	}
+	v.SetPart(2, &VersionVector{})
+	if got := v.Origins(); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("SetPart with an empty part kept the origin: %s", v)
+	}
+}

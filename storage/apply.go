@@ -23,7 +23,7 @@ type Pending struct {
 	s       *Store
 	b       *pebble.Batch   // nil for an empty commit
 	n       uint64          // its number for waitSynced
-	vv      *vectors        // the whole vectors after this commit
+	change  vectorChange    // what this commit changes of the vectors
 	boot    *BootstrapState // the bootstrap state after it
 	counter uint64
 	multi   map[string]bool
@@ -49,7 +49,7 @@ func (c *Commit) Start() (*Pending, error) {
 		return nil, err
 	}
 	b := c.s.db.NewBatch()
-	next, err := c.fill(b)
+	change, err := c.fill(b)
 	if err == nil {
 		p.n = c.s.beginSync()
 		if err = c.s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
@@ -64,32 +64,34 @@ func (c *Commit) Start() (*Pending, error) {
 		c.s.advance(nil, nil, c.counter)
 		return nil, err
 	}
-	c.s.applied.vv, c.s.applied.boot = next, c.boot
-	p.b, p.vv, p.boot = b, &next, c.boot
+	c.s.applied.vv.apply(change)
+	c.s.applied.boot = c.boot
+	p.b, p.change, p.boot = b, change, c.boot
 	return p, nil
 }
 
-// fill writes the commit into b and returns the version vectors after it.
-func (c *Commit) fill(b *pebble.Batch) (vectors, error) {
+// fill writes the commit into b and returns what it changes of the
+// version vectors.
+func (c *Commit) fill(b *pebble.Batch) (vectorChange, error) {
 	if err := c.writeRows(b); err != nil {
-		return vectors{}, err
+		return vectorChange{}, err
 	}
 	if err := c.writeLiveCounts(b); err != nil {
-		return vectors{}, err
+		return vectorChange{}, err
 	}
-	next, err := c.writeMeta(b)
+	change, err := c.writeMeta(b)
 	if err != nil {
-		return vectors{}, err
+		return vectorChange{}, err
 	}
 	if err := c.writeBootstrap(b); err != nil {
-		return vectors{}, err
+		return vectorChange{}, err
 	}
 	for key := range c.multi {
 		if err := b.Set(multiKey(key), nil, nil); err != nil {
-			return vectors{}, err
+			return vectorChange{}, err
 		}
 	}
-	return next, nil
+	return change, nil
 }
 
 // Wait waits for the commit's sync; then the in-memory vector and counter
@@ -106,7 +108,7 @@ func (p *Pending) Wait() error {
 		p.s.advance(nil, nil, p.counter)
 		return err
 	}
-	p.s.advance(p.vv, p.boot, p.counter)
+	p.s.advance(&p.change, p.boot, p.counter)
 	p.s.addMulti(p.multi)
 	return nil
 }
@@ -166,21 +168,21 @@ func updateIndex(b *pebble.Batch, dk []byte, old, next crdt.Row) error {
 
 // writeMeta adds the own counter and the version vector parts of the
 // origins whose part changes, against the applied state this batch builds
-// on, and returns the vectors after the batch. They are trimmed to
-// MaxVectorRanges per origin: rows applied one by one in any order (a
-// catch-up of keys written more than once) would otherwise add a range
-// each, until no Hello fits a frame and the vector no longer decodes.
-func (c *Commit) writeMeta(b *pebble.Batch) (vectors, error) {
+// on, and returns those parts. They are trimmed to MaxVectorRanges per
+// origin: rows applied one by one in any order (a catch-up of keys written
+// more than once) would otherwise add a range each, until no Hello fits a
+// frame and the vector no longer decodes.
+func (c *Commit) writeMeta(b *pebble.Batch) (vectorChange, error) {
 	if c.counter > c.s.applied.counter {
 		if err := b.Set(dotsKey, encodeUint64(c.counter), nil); err != nil {
-			return vectors{}, err
+			return vectorChange{}, err
 		}
 	}
 	old := c.s.applied.vv
-	all, err := advanceVector(b, vvPrefix, old.all, &c.vv, c.s.maxRanges)
+	all, err := changedParts(b, vvPrefix, old.all, &c.vv, c.s.maxRanges)
 	if err != nil {
-		return vectors{}, err
+		return vectorChange{}, err
 	}
-	direct, err := advanceVector(b, dvPrefix, old.direct, &c.direct, c.s.maxRanges)
-	return vectors{all, direct}, err
+	direct, err := changedParts(b, dvPrefix, old.direct, &c.direct, c.s.maxRanges)
+	return vectorChange{all, direct}, err
 }

@@ -40,7 +40,7 @@ func (s *Store) loadMeta() error {
 	if err := s.repairVectors(migrated); err != nil {
 		return err
 	}
-	s.applied.vv, s.applied.counter, s.applied.boot = s.mu.vv, s.mu.lastCounter, boot.clone()
+	s.applied.vv, s.applied.counter, s.applied.boot = s.mu.vv.clone(), s.mu.lastCounter, boot.clone()
 	if err := s.loadWindow(); err != nil {
 		return err
 	}

@@ -304,7 +304,9 @@ func (s *Store) finishReissue(p *reissue) error {
 		return err
 	}
 	s.applied.vv, s.applied.reissue = next, nil
-	s.advance(&next, s.applied.boot, 0)
+	s.mu.Lock()
+	s.mu.vv = next.clone()
+	s.mu.Unlock()
 	s.logger.Warn("storage: re-issued the writes of a copied directory's window", "previous", p.Old, "window_start", p.Since)
 	return nil
 }

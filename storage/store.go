@@ -52,7 +52,7 @@ type Store struct {
 	// may still be under way: the base the next Commit builds on. Only the
 	// committing goroutine uses it.
 	applied struct {
-		vv      vectors // never changed in place: replaced
+		vv      vectors // its own copy, changed in place (see vectors)
 		counter uint64
 		boot    *BootstrapState // nil: no bootstrap under way
 		// since is the own counter the write window opened at, reissue
@@ -66,8 +66,8 @@ type Store struct {
 	mu struct {
 		sync.Mutex
 		// vv is every dot whose effect is stored and those learnt
-		// firsthand (mirrors m/vv/ and m/dv/). Never changed in place
-		// once loaded: each commit replaces it.
+		// firsthand (mirrors m/vv/ and m/dv/), changed in place by each
+		// synced commit (see vectors).
 		vv vectors
 		// boot is the durable bootstrap state (mirrors m/boot), or nil.
 		boot *BootstrapState
@@ -137,11 +137,12 @@ func (s *Store) LastCounter() uint64 {
 // is the whole vector after it, boot its bootstrap state, and the counter
 // moves to lastCounter. Commits are synced in order, so the latest call
 // holds every earlier commit's effect.
-func (s *Store) advance(vv *vectors, boot *BootstrapState, lastCounter uint64) {
+func (s *Store) advance(change *vectorChange, boot *BootstrapState, lastCounter uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if vv != nil {
-		s.mu.vv, s.mu.boot = *vv, boot
+	if change != nil {
+		s.mu.vv.apply(*change)
+		s.mu.boot = boot
 	}
 	s.mu.lastCounter = max(s.mu.lastCounter, lastCounter)
 }

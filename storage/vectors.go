@@ -24,8 +24,11 @@ import (
 // from that node, so the lie is undone at the next session with it.
 var dvPrefix = []byte("m/dv/")
 
-// vectors is the pair, each replaced whole on change (never changed in
-// place, so that readers may share them).
+// vectors is the pair. The store keeps two copies: the applied one, which
+// the committing goroutine changes in place as it starts each commit, and
+// the durable one, under the store's mutex, changed in place by the same
+// changes once each commit is synced. No vector is shared between them or
+// handed out: readers get copies.
 type vectors struct{ all, direct *crdt.VersionVector }
 
 // partKey returns the key of origin's part under prefix (m/vv/ or m/dv/).
@@ -113,17 +116,43 @@ func writeParts(b *pebble.Batch, prefix []byte, old, next *crdt.VersionVector, o
 	return nil
 }
 
-// advanceVector returns old joined with delta and trimmed to maxRanges per
-// origin, writing the parts that change; old itself is not changed.
-func advanceVector(b *pebble.Batch, prefix []byte, old, delta *crdt.VersionVector, maxRanges int) (*crdt.VersionVector, error) {
-	if delta.IsEmpty() {
-		return old, nil
+// vectorChange is what one commit changes of the two vectors: the new
+// parts (joined and trimmed) of the origins whose part changes. Applying
+// it costs what the commit touched, not the size of the vectors: a hub's
+// vector holds an origin per device that ever wrote.
+type vectorChange struct{ all, direct *crdt.VersionVector }
+
+// changedParts returns the parts of old joined with delta and trimmed to
+// maxRanges, for the origins of delta whose part changes, and writes them
+// to b; old itself is not changed.
+func changedParts(b *pebble.Batch, prefix []byte, old, delta *crdt.VersionVector, maxRanges int) (*crdt.VersionVector, error) {
+	out := &crdt.VersionVector{}
+	for _, o := range delta.Origins() {
+		before := old.Part(o)
+		after := before.Clone()
+		after.Join(delta.Part(o))
+		after.Trim(maxRanges)
+		if after.Equal(before) {
+			continue
+		}
+		out.Join(after)
+		if err := writePart(b, prefix, after, o); err != nil {
+			return nil, err
+		}
 	}
-	next := old.Clone()
-	next.Join(delta)
-	next.Trim(maxRanges)
-	return next, writeParts(b, prefix, old, next, delta.Origins())
+	return out, nil
 }
+
+// apply changes v in place by ch.
+func (v vectors) apply(ch vectorChange) {
+	for _, pair := range [][2]*crdt.VersionVector{{v.all, ch.all}, {v.direct, ch.direct}} {
+		for _, o := range pair[1].Origins() {
+			pair[0].SetPart(o, pair[1].Part(o))
+		}
+	}
+}
+
+func (v vectors) clone() vectors { return vectors{v.all.Clone(), v.direct.Clone()} }
 
 // Firsthand returns the dots learnt firsthand: from rows, or from their
 // origin itself (see dvPrefix).
