@@ -20,9 +20,10 @@ const module = "github.com/shoal-db/shoal"
 // docs/ARCHITECTURE.md; change both together.
 var allowed = map[string][]string{
 	"crdt":               {},
-	"storage":            {"crdt"},
-	"sync/":              {"crdt", "sync/"},
-	"node":               {"crdt", "storage", "sync/"},
+	"crdt/scope":         {},
+	"storage":            {"crdt", "crdt/scope"},
+	"sync/":              {"crdt", "crdt/scope", "sync/"},
+	"node":               {"crdt", "crdt/scope", "storage", "sync/"},
 	"cmd/":               {"node", "cmd/", "sync/identity"},
 	"bench":              {"node", "bench", "crdt", "sync/identity", "sync/transport"},
 	"bench/":             {"node", "bench", "crdt", "sync/identity", "sync/transport"},
