@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shoal-db/shoal/crdt"
-	"github.com/shoal-db/shoal/sync/protocol"
 )
 
 // TestRecvBudget (hardening item 11): decoded messages from peers not yet
@@ -39,34 +37,3 @@ func TestRecvBudget(t *testing.T) {
 	}
 }
 
-// TestAckSavedAtMostEvery (hardening item 11): every Ack (each
-// SyncAckInterval) rewrote the peer's whole vector to disk; it is saved
-// at most every ackSaveInterval.
-func TestAckSavedAtMostEvery(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
-	db, _ := openMem(t, &Options{Now: clock.Now})
-	defer db.Close()
-	s := &session{db: db, in: protocol.NewInbound(db.store.ReplicaID(), false)}
-	saved := func() uint64 {
-		vv, err := db.store.PeerAck(0)
-		must(t, err)
-		return vv.Max(7)
-	}
-	for i := uint64(1); i <= 10; i++ {
-		vv := &crdt.VersionVector{}
-		vv.AddRange(7, 1, i)
-		must(t, s.saveAck(vv))
-	}
-	if got := saved(); got != 1 {
-		t.Fatalf("saved ack covers %d, want only the first (1)", got)
-	}
-	clock.mu.Lock()
-	clock.now = clock.now.Add(ackSaveInterval)
-	clock.mu.Unlock()
-	vv := &crdt.VersionVector{}
-	vv.AddRange(7, 1, 11)
-	must(t, s.saveAck(vv))
-	if got := saved(); got != 11 {
-		t.Fatalf("saved ack covers %d after the interval, want 11", got)
-	}
-}

@@ -37,7 +37,6 @@ type session struct {
 	failed   atomic.Bool   // see remoteApply.failed
 	ackNow   atomic.Bool   // our set of live peers changed: tell this peer now
 	forceAck atomic.Bool   // a bootstrap ended: ack now, even if unchanged
-	lastAck  int64         // receiving goroutine only: when the peer's ack was last saved
 }
 
 func newSession(r *replication, conn Conn, addr string, dialed bool) *session {
@@ -120,8 +119,10 @@ func (s *session) handle(ctx context.Context, step protocol.Step, size int64) er
 		s.inbox.poke()
 	}
 	if step.Acked != nil {
+		// Not stored: what a peer has is taken from its Hello alone (a
+		// restored peer has less than it once acknowledged), and a hub
+		// storing every phone's whole vector held 12 N^2 bytes.
 		s.inbox.ack(step.Acked, step.AckPeers)
-		return s.saveAck(step.Acked)
 	}
 	return nil
 }
@@ -154,19 +155,6 @@ func (s *session) remoteRequest(step protocol.Step) *request {
 	return &request{remote: ra, done: make(chan error, 1)}
 }
 
-// ackSaveInterval spaces the writes of a peer's acknowledged vector: an
-// Ack comes every SyncAckInterval, and rewriting a large vector each time
-// costs more than the resend that losing the latest one saves.
-const ackSaveInterval = 5 * time.Second
-
-func (s *session) saveAck(vv *crdt.VersionVector) error {
-	now := s.db.opts.Now().UnixNano()
-	if now-s.lastAck < int64(ackSaveInterval) {
-		return nil
-	}
-	s.lastAck = now
-	return s.db.store.SavePeerAck(s.in.Peer(), vv)
-}
 
 // apply hands r to the writer, first waiting for the oldest request in
 // flight if receiveDepth are, and for room in the node's receive budget:

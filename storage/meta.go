@@ -44,6 +44,9 @@ func (s *Store) loadMeta() error {
 	if err := s.loadWindow(); err != nil {
 		return err
 	}
+	if err := s.dropAcks(); err != nil {
+		return err
+	}
 	return s.countRun()
 }
 

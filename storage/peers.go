@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -15,7 +16,8 @@ var ErrIdentity = errors.New("storage: peer identity mismatch")
 // Peer metadata, under m/peer/<id 8 BE>/:
 //
 //	name -> the certificate name the replica id was first seen with
-//	ack  -> the version vector the peer last acknowledged
+//	ack  -> (no longer written) the vector the peer last acknowledged;
+//	        dropAcks deletes those an older version stored
 func peerKey(id crdt.ReplicaID, what string) []byte {
 	k := append([]byte("m/peer/"), encodeUint64(uint64(id))...)
 	return append(append(k, '/'), what...)
@@ -44,36 +46,27 @@ func (s *Store) BindPeer(id crdt.ReplicaID, name string) error {
 	return nil
 }
 
-// SavePeerAck stores what a peer acknowledged. It is not synced: losing
-// the latest ack in a crash only makes the next session resend a little.
-func (s *Store) SavePeerAck(id crdt.ReplicaID, vv *crdt.VersionVector) error {
-	if err := s.checkOpen(); err != nil {
-		return err
-	}
-	b, err := crdt.Marshal(vv)
+// dropAcks deletes the acknowledged vectors an older version stored for
+// every peer (m/peer/<id>/ack): nothing reads them, and a hub kept a whole
+// vector per phone. One pass over the peer records, at Open.
+func (s *Store) dropAcks() error {
+	prefix := []byte("m/peer/")
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return err
 	}
-	return s.db.Set(peerKey(id, "ack"), b, pebble.NoSync)
-}
-
-// PeerAck returns what a peer last acknowledged (empty if never).
-func (s *Store) PeerAck(id crdt.ReplicaID) (*crdt.VersionVector, error) {
-	if err := s.checkOpen(); err != nil {
-		return nil, err
+	defer it.Close()
+	b := s.db.NewBatch()
+	defer b.Close()
+	for valid := it.First(); valid; valid = it.Next() {
+		if bytes.HasSuffix(it.Key(), []byte("/ack")) {
+			if err := b.Delete(it.Key(), nil); err != nil {
+				return err
+			}
+		}
 	}
-	k := peerKey(id, "ack")
-	v, closer, err := s.db.Get(k)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return &crdt.VersionVector{}, nil
+	if err := it.Error(); err != nil || b.Empty() {
+		return err
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer closer.Close()
-	vv := &crdt.VersionVector{}
-	if err := crdt.UnmarshalStored(v, vv); err != nil {
-		return nil, corrupt(k, err)
-	}
-	return vv, nil
+	return b.Commit(pebble.NoSync)
 }

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/shoal-db/shoal/crdt"
+	"github.com/cockroachdb/pebble/v2"
 )
 
 func TestBindPeer(t *testing.T) {
@@ -26,22 +26,28 @@ func TestBindPeer(t *testing.T) {
 	}
 }
 
-func TestPeerAck(t *testing.T) {
+// TestOldAcksDropped (issue 8): an older version stored every peer's
+// whole acknowledged vector (12 N^2 bytes on a hub of N phones); nothing
+// reads them, and Open deletes them, keeping the peers' names.
+func TestOldAcksDropped(t *testing.T) {
 	s, fs := openMem(t)
-	if vv, err := s.PeerAck(9); err != nil || len(vv.Origins()) != 0 {
-		t.Fatalf("unknown peer: %v, %v", vv, err)
-	}
-	want := &crdt.VersionVector{}
-	want.AddRange(1, 1, 10)
-	want.Add(crdt.Dot{Origin: 2, Counter: 5})
-	if err := s.SavePeerAck(9, want); err != nil {
+	if err := s.BindPeer(9, "phone"); err != nil {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
+	db := rawDB(t, fs)
+	if err := db.Set(peerKey(9, "ack"), []byte("old"), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 	s = reopen(t, fs)
 	defer mustClose(t, s)
-	got, err := s.PeerAck(9)
-	if err != nil || !got.Equal(want) {
-		t.Fatalf("PeerAck after reopen = %v, %v; want %v", got, err, want)
+	if v, err := getBytes(s.db, peerKey(9, "ack")); err != nil || v != nil {
+		t.Fatalf("old ack kept: %q, %v", v, err)
+	}
+	if err := s.BindPeer(9, "phone"); err != nil {
+		t.Fatalf("the peer's name was lost: %v", err)
 	}
 }
