@@ -14,11 +14,17 @@ import (
 // not exist, while the node keeps serving. Everything acknowledged before
 // the call is in the copy. Bring a copy back with Restore, never by
 // copying it into place by hand: see Restore.
+//
+// A node that is re-issuing a copied directory's writes under a fresh id
+// (see ErrCopiedDirectory) refuses until that ends: the backup would hold
+// those writes under the old id too.
 func (db *DB) Backup(dir string) error {
 	if err := db.beginRead(); err != nil {
 		return err
 	}
 	defer db.pointReads.RUnlock()
+	db.rekeying.Lock() // no fresh id taken during the checkpoint
+	defer db.rekeying.Unlock()
 	return mapStorageErr(db.store.Checkpoint(dir))
 }
 

@@ -58,15 +58,20 @@ func (db *DB) rekeySoon() {
 	}
 }
 
-// rekeyNow runs on the writer goroutine, between commits: it waits until
-// every started commit is synced, takes the fresh id, and ends every
-// session so that each starts again under the new id.
+// rekeyNow runs on the writer goroutine, between commits: it ends every
+// session and holds new ones off, waits until every started commit is
+// synced, takes the fresh id and re-issues the old one's window; sessions
+// then start again under the new id.
 func (db *DB) rekeyNow(syncq chan<- *inflight) {
 	now := db.opts.Now()
 	if !db.lastRekey.IsZero() && now.Sub(db.lastRekey) < db.opts.RekeyInterval {
 		db.log.Warn("shoal: not taking another fresh replica id yet", "last", db.lastRekey, "interval", db.opts.RekeyInterval)
 		return
 	}
+	db.repl.holdSessions()
+	defer db.repl.releaseSessions()
+	db.rekeying.Lock()
+	defer db.rekeying.Unlock()
 	barrier := make(chan struct{})
 	syncq <- &inflight{barrier: barrier}
 	<-barrier
@@ -78,7 +83,6 @@ func (db *DB) rekeyNow(syncq chan<- *inflight) {
 	db.lastRekey = now
 	db.log.Warn("shoal: took a fresh replica id; new writes use it", "replica", id)
 	db.reissue()
-	db.repl.closeSessions()
 }
 
 // reissue writes again, under the fresh id, what the old id wrote in its

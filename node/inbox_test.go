@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 	"time"
-
 )
 
 // TestRecvBudget (hardening item 11): decoded messages from peers not yet
@@ -36,4 +35,3 @@ func TestRecvBudget(t *testing.T) {
 		t.Fatal("room was not all given back")
 	}
 }
-

@@ -44,6 +44,7 @@ type DB struct {
 	identityKey []byte
 	rekey       chan struct{} // asks the writer for a fresh replica id
 	lastRekey   time.Time     // owned by the writer goroutine
+	rekeying    sync.Mutex    // held while a fresh id is taken; Backup waits
 }
 
 // request is one caller's writes, or one message's rows from a peer,

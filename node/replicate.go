@@ -41,6 +41,9 @@ type replication struct {
 		// if one is under way: one at a time, since a bootstrap's
 		// position and snapshot vectors are the node's, not a session's.
 		bootstrapper *session
+		// held refuses new sessions while a fresh replica id is taken
+		// and the old one's window re-issued (holdSessions).
+		held bool
 	}
 }
 
@@ -282,10 +285,40 @@ func backoff(attempt int, lo, hi time.Duration, r float64) time.Duration {
 	return lo/2 + time.Duration(r*float64(d))
 }
 
-func (r *replication) addSession(s *session) {
+// errSessionsHeld refuses a session that starts while the node takes a
+// fresh replica id (see holdSessions).
+var errSessionsHeld = errors.New("shoal: taking a fresh replica id; sessions start again after it")
+
+func (r *replication) addSession(s *session) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.mu.held {
+		return errSessionsHeld
+	}
 	r.mu.sessions[s] = struct{}{}
+	return nil
+}
+
+// holdSessions ends every session and refuses new ones until
+// releaseSessions. What the ended sessions still have queued for the
+// writer is refused too: a Done's claim rests on the Hello the session
+// sent, which showed the old id's window, and a claim joined after the
+// re-issue would claim again the dots the re-issue gave up (so the
+// original's writes under them would never be sent here).
+func (r *replication) holdSessions() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mu.held = true
+	for s := range r.mu.sessions {
+		s.failed.Store(true)
+		s.conn.Close()
+	}
+}
+
+func (r *replication) releaseSessions() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mu.held = false
 }
 
 func (r *replication) removeSession(s *session) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +38,11 @@ type session struct {
 	failed   atomic.Bool   // see remoteApply.failed
 	ackNow   atomic.Bool   // our set of live peers changed: tell this peer now
 	forceAck atomic.Bool   // a bootstrap ended: ack now, even if unchanged
+	// ackedChanges and ackedPeers are the store's vector change number
+	// and the peers list our last Ack was built from (0: none sent yet);
+	// the sending goroutine only.
+	ackedChanges uint64
+	ackedPeers   []crdt.ReplicaID
 }
 
 func newSession(r *replication, conn Conn, addr string, dialed bool) *session {
@@ -52,7 +58,10 @@ func newSession(r *replication, conn Conn, addr string, dialed bool) *session {
 func (s *session) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s.r.addSession(s)
+	if err := s.r.addSession(s); err != nil {
+		s.conn.Close()
+		return err
+	}
 	defer s.r.removeSession(s)
 	s.boot = s.r.takeBootstrap(s)
 	s.in = protocol.NewInbound(s.db.store.ReplicaID(), s.boot != nil)
@@ -154,7 +163,6 @@ func (s *session) remoteRequest(step protocol.Step) *request {
 	ra := &remoteApply{step: step, source: s.in.Peer(), failed: &s.failed}
 	return &request{remote: ra, done: make(chan error, 1)}
 }
-
 
 // apply hands r to the writer, first waiting for the oldest request in
 // flight if receiveDepth are, and for room in the node's receive budget:
@@ -267,8 +275,24 @@ func kindOf(m *wire.Message) string {
 	return "ack"
 }
 
+// ack acknowledges what we have applied: nothing when the vector has not
+// changed since the last Ack (an idle session compares one number, not the
+// vector), else the parts changed since then. The peer joins an Ack into
+// what it knows we have, so a part is as good as the whole; the first Ack
+// of a session, or one after more changes than the store remembers, is
+// whole.
 func (s *session) ack() error {
-	m := s.out.Ack(s.db.store.VersionVectorFor(s.peer()), s.r.livePeers(), s.forceAck.Swap(false))
+	force := s.forceAck.Swap(false)
+	peers := s.r.livePeers()
+	if !force && s.ackedChanges != 0 && s.db.store.VectorChanges() == s.ackedChanges && slices.Equal(peers, s.ackedPeers) {
+		return nil
+	}
+	vv, changes, _ := s.db.store.VersionVectorChangedFor(s.peer(), s.ackedChanges)
+	if s.ackedChanges == 0 {
+		vv = s.db.store.VersionVectorFor(s.peer())
+	}
+	s.ackedChanges, s.ackedPeers = max(changes, 1), peers
+	m := s.out.Ack(vv, peers, force)
 	if m == nil {
 		return nil
 	}

@@ -25,7 +25,8 @@ const nonceSize = 16
 // has no identity key to derive a new one from.
 var ErrNoIdentityKey = errors.New("storage: no identity key to take a fresh replica id from")
 
-// ErrReissuePending: Rekey was called before the last one's Reissue ended.
+// ErrReissuePending: the last fresh replica id's re-issue has not ended
+// (Rekey again, or Checkpoint, refuse until it has).
 var ErrReissuePending = errors.New("storage: the last fresh replica id's re-issue has not ended")
 
 // loadIdentity returns the stored replica id and nonce, making new ones if
@@ -80,7 +81,7 @@ func (s *Store) writeIdentity(key []byte, extra func(*pebble.Batch) error) (crdt
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	for _, kv := range [][2][]byte{{replicaKey, encodeUint64(uint64(id))}, {dotsKey, encodeUint64(0)}, {windowKey, encodeUint64(0)}} {
+	for _, kv := range [][2][]byte{{replicaKey, encodeUint64(uint64(id))}, {dotsKey, encodeUint64(0)}} {
 		if err := b.Set(kv[0], kv[1], nil); err != nil {
 			return 0, nil, err
 		}
@@ -90,7 +91,9 @@ func (s *Store) writeIdentity(key []byte, extra func(*pebble.Batch) error) (crdt
 			return 0, nil, err
 		}
 	}
-	if err := b.Delete(peerSeenKey, nil); err != nil {
+	// A new id has no window to re-issue; a backup may hold a re-issue
+	// under way, whose rows its original re-issues itself.
+	if err := b.Delete(reissueKey, nil); err != nil {
 		return 0, nil, err
 	}
 	if extra != nil {
@@ -125,6 +128,7 @@ func (s *Store) Rekey(key []byte) (crdt.ReplicaID, error) {
 		return 0, ErrReissuePending
 	}
 	old := s.ReplicaID()
+	s.reissuing.Store(true) // before the batch: a Checkpoint from now on refuses
 	pending := &reissue{Old: old, Since: s.applied.since}
 	if s.peerSeen.Load() {
 		// A peer session came up in the window: the peer may hold the
@@ -141,10 +145,12 @@ func (s *Store) Rekey(key []byte) (crdt.ReplicaID, error) {
 		return b.Set(reissueKey, enc, nil)
 	})
 	if err != nil {
+		s.reissuing.Store(false)
 		return 0, err
 	}
 	s.replica.Store(uint64(id))
 	s.applied.counter, s.applied.since, s.applied.reissue = 0, 0, pending
+	s.reissuing.Store(true)
 	s.peerSeen.Store(false) // the new id's window starts at 0
 	s.mu.Lock()
 	s.mu.lastCounter, s.mu.nonce = 0, nonce
@@ -168,10 +174,17 @@ func getBytes(r pebble.Reader, key []byte) ([]byte, error) {
 
 // Checkpoint writes a consistent copy of the store into dir, which must
 // not exist, while the store stays open (a Pebble checkpoint: hard links
-// where the file system allows). Open the copy with FreshReplica set.
+// where the file system allows). Open the copy with FreshReplica set. It
+// refuses while a re-issue is under way (ErrReissuePending): the copy
+// would hold the old id's window, which this store re-issues, and the two
+// would then hold each write twice. The caller keeps Rekey from starting
+// during the call.
 func (s *Store) Checkpoint(dir string) error {
 	if err := s.checkOpen(); err != nil {
 		return err
+	}
+	if s.reissuing.Load() {
+		return fmt.Errorf("%w: finish it (restart the node) before a backup", ErrReissuePending)
 	}
 	if err := s.db.Checkpoint(dir, pebble.WithFlushedWAL()); err != nil {
 		return fmt.Errorf("storage: checkpoint to %s: %w", dir, err)

@@ -14,28 +14,28 @@ import (
 // original's dot skips the copy's write under it. A node learns it is such
 // a copy when a peer shows it its own dots above its counter. It then
 // takes a fresh replica id (Rekey) and re-issues under it what it wrote in
-// its window (crdt/reissue.go), unless a peer session came up in the
-// window: that peer may already hold the window's writes under the old
-// dots, and would then show each re-issued write twice, and count a
-// re-issued increment twice. A re-issue is exact when it runs: only writes
-// that no peer has are written again.
+// its window (crdt/reissue.go), so that those writes reach every peer.
 //
-// A copy is always opened before it writes, so its writes start at the
-// counter of an Open: the window starts at this run's Open, or at an
-// earlier one if no peer session has come up since (a restored device
-// that restarts while still offline keeps its whole window). It stays
-// fixed while a run writes: for each row the window changes that held own
-// dots from before it, the store keeps what the row had seen of them then
-// (b/, a crdt.Baseline). A re-issued overwrite or remove then still covers
-// the shared value it replaced, and not what the original wrote since.
+// A re-issue must be exact: a write it re-issues that a peer already holds
+// under the old dot shows twice there, and a re-issued increment is
+// counted twice. So the window is what this node is sure is its own and no
+// peer has seen:
+//   - it starts at this run's Open: a copy is always opened before it
+//     writes, so every write of this run is the copy's own. Earlier runs
+//     may be the original's (a directory copied after the original
+//     restarted offline holds them) and are never re-issued;
+//   - it is empty once a peer session came up in this run: that peer may
+//     hold the window's writes under the old dots.
 //
-//	m/window  -> the own counter the window starts above (8 BE)
-//	m/seen    -> present once a peer session came up in the window's runs
+// So the window is held in memory only. For each row the window changes
+// that held own dots from before it, the store keeps what the row had
+// seen of them then (b/, a crdt.Baseline, dropped at every Open): a
+// re-issued overwrite then still covers the shared value it replaced, and
+// not what the original wrote since.
+//
 //	m/reissue -> a re-issue under way: the old id and its window start
-//	b/ d/...  -> the row's Baseline when the window first changed it
+//	b/ d/...  -> the row's Baseline when this run's window first changed it
 var (
-	windowKey      = []byte("m/window")
-	peerSeenKey    = []byte("m/seen")
 	reissueKey     = []byte("m/reissue")
 	baselinePrefix = []byte("b/")
 )
@@ -53,10 +53,8 @@ type reissue struct {
 
 func baselineKey(dk []byte) []byte { return append(bytes.Clone(baselinePrefix), dk...) }
 
-// loadWindow reads the pending re-issue and the window start. The window
-// moves up to the current counter if a peer session came up since it
-// opened, if it holds no write, or in a directory from before windows; a
-// window that moves drops the last one's baselines, unless a re-issue
+// loadWindow reads the pending re-issue and opens this run's window at the
+// current counter, dropping the last run's baselines unless a re-issue
 // still needs them.
 func (s *Store) loadWindow() error {
 	pending, err := loadReissue(s.db)
@@ -64,31 +62,12 @@ func (s *Store) loadWindow() error {
 		return err
 	}
 	s.applied.reissue = pending
-	since, found, err := getUint64(s.db, windowKey)
-	if err != nil {
-		return err
-	}
-	seen, err := getBytes(s.db, peerSeenKey)
-	if err != nil {
-		return err
-	}
-	s.applied.since = since
-	if found && seen == nil && since != s.mu.lastCounter || pending != nil {
+	s.reissuing.Store(pending != nil)
+	s.applied.since = s.mu.lastCounter
+	if pending != nil {
 		return nil
 	}
-	s.applied.since = s.mu.lastCounter
-	b := s.db.NewBatch()
-	defer b.Close()
-	if err := b.Set(windowKey, encodeUint64(s.mu.lastCounter), nil); err != nil {
-		return err
-	}
-	if err := b.Delete(peerSeenKey, nil); err != nil {
-		return err
-	}
-	if err := b.DeleteRange(baselinePrefix, prefixEnd(baselinePrefix), nil); err != nil {
-		return err
-	}
-	return b.Commit(pebble.NoSync) // countRun's synced write follows
+	return s.db.DeleteRange(baselinePrefix, prefixEnd(baselinePrefix), pebble.NoSync)
 }
 
 func loadReissue(r pebble.Reader) (*reissue, error) {
@@ -103,22 +82,14 @@ func loadReissue(r pebble.Reader) (*reissue, error) {
 	return &p, nil
 }
 
-// WindowStart returns the own counter the current write window starts
-// above: the writes above it are re-issued if this directory turns out to
-// be a copy. The committing goroutine only.
+// WindowStart returns the own counter this run's write window starts
+// above. The committing goroutine only.
 func (s *Store) WindowStart() uint64 { return s.applied.since }
 
-// PeerSeen records that a peer session came up (its Hello passed the
-// checks): the next Open starts a new window. Losing the record (a crash)
-// only keeps the window larger. Safe for concurrent use.
-func (s *Store) PeerSeen() {
-	if s.peerSeen.Swap(true) || s.checkOpen() != nil {
-		return
-	}
-	if err := s.db.Set(peerSeenKey, []byte{1}, pebble.NoSync); err != nil {
-		s.logger.Warn("storage: cannot record a peer session", "err", err)
-	}
-}
+// PeerSeen records that a peer session came up in this run (its Hello
+// passed the checks): the window's writes may be at that peer, so they
+// are no longer re-issued. Safe for concurrent use.
+func (s *Store) PeerSeen() { s.peerSeen.Store(true) }
 
 // writeBaseline adds to b the baseline of a row the window changes for the
 // first time: one that held own dots from before the window.
@@ -151,8 +122,9 @@ func readBaseline(r pebble.Reader, dk []byte, origin crdt.ReplicaID) (crdt.Basel
 	return b, nil
 }
 
-// ReissuePending reports whether a re-issue is under way.
-func (s *Store) ReissuePending() bool { return s.applied.reissue != nil }
+// ReissuePending reports whether a re-issue is under way. Safe for
+// concurrent use.
+func (s *Store) ReissuePending() bool { return s.reissuing.Load() }
 
 // Reissue writes again, under the current replica id, every effect the
 // previous id made in its window (see Rekey), ReissueBatchRows rows per
@@ -304,8 +276,10 @@ func (s *Store) finishReissue(p *reissue) error {
 		return err
 	}
 	s.applied.vv, s.applied.reissue = next, nil
+	s.reissuing.Store(false)
 	s.mu.Lock()
 	s.mu.vv = next.clone()
+	s.mu.changes.reset()
 	s.mu.Unlock()
 	s.logger.Warn("storage: re-issued the writes of a copied directory's window", "previous", p.Old, "window_start", p.Since)
 	return nil

@@ -13,8 +13,8 @@ var (
 	ckey = []byte("identity key")
 )
 
-// windowStore opens a keyed store, writes the shared history, closes the
-// window (a peer session came up), reopens and returns it with the window
+// windowStore opens a keyed store, writes the shared history, reopens it
+// (a run's window starts at its Open) and returns it with the window
 // start.
 func windowStore(t *testing.T) (*Store, vfs.FS, uint64) {
 	t.Helper()
@@ -24,11 +24,10 @@ func windowStore(t *testing.T) (*Store, vfs.FS, uint64) {
 	localWrite(t, s, "del", reg, "x")
 	localWrite(t, s, "ctr", crdt.CounterRow(s.ReplicaID()), "123456") // +5
 	localWrite(t, s, "set", set("a"), "+")
-	s.PeerSeen()
 	mustClose(t, s)
 	s = openKeyed(t, fs, ckey, false)
 	if s.WindowStart() != 4 {
-		t.Fatalf("window starts at %d after a peer session, want the counter 4", s.WindowStart())
+		t.Fatalf("window starts at %d, want the counter at Open, 4", s.WindowStart())
 	}
 	return s, fs, 4
 }
@@ -135,22 +134,17 @@ func TestReissueResumes(t *testing.T) {
 	checkReissued(t, s, old, next, since)
 }
 
-// TestWindowMoves: the window starts at the counter of an Open once a
-// peer session came up, or when it holds no write; otherwise it stays
-// (a copy that restarts while offline keeps it whole).
-func TestWindowMoves(t *testing.T) {
+// TestWindowIsThisRun: the window starts at each Open's counter, whatever
+// the last run did (a directory copied after the original restarted
+// offline holds writes of that run that are the original's, not the
+// copy's), and a fresh id's window starts at 0.
+func TestWindowIsThisRun(t *testing.T) {
 	s, fs, _ := windowStore(t)
 	localWrite(t, s, "k", reg, "v") // dot 5
 	mustClose(t, s)
 	s = openKeyed(t, fs, ckey, false)
-	if s.WindowStart() != 4 {
-		t.Fatalf("no peer session since: window at %d, want 4", s.WindowStart())
-	}
-	s.PeerSeen()
-	mustClose(t, s)
-	s = openKeyed(t, fs, ckey, false)
 	if s.WindowStart() != 5 {
-		t.Fatalf("after a peer session: window at %d, want 5", s.WindowStart())
+		t.Fatalf("window at %d, want the counter at Open, 5", s.WindowStart())
 	}
 	mustClose(t, s)
 	s = openKeyed(t, fs, ckey, true) // a restore: a fresh id, its window at 0

@@ -60,8 +60,9 @@ type Store struct {
 		since   uint64
 		reissue *reissue
 	}
-	// peerSeen says m/seen was written in this run (reissue.go).
-	peerSeen atomic.Bool
+	// peerSeen says a peer session came up in this run; reissuing that a
+	// re-issue is pending (reissue.go). Both read by any goroutine.
+	peerSeen, reissuing atomic.Bool
 
 	mu struct {
 		sync.Mutex
@@ -69,6 +70,10 @@ type Store struct {
 		// firsthand (mirrors m/vv/ and m/dv/), changed in place by each
 		// synced commit (see vectors).
 		vv vectors
+		// changes numbers the changes of vv, so that a session can tell
+		// whether anything changed since its last Ack, and which origins
+		// (see vectorLog).
+		changes vectorLog
 		// boot is the durable bootstrap state (mirrors m/boot), or nil.
 		boot *BootstrapState
 		// nonce derives the replica id from the identity key (m/nonce).
@@ -142,6 +147,7 @@ func (s *Store) advance(change *vectorChange, boot *BootstrapState, lastCounter 
 	defer s.mu.Unlock()
 	if change != nil {
 		s.mu.vv.apply(*change)
+		s.mu.changes.record(*change)
 		s.mu.boot = boot
 	}
 	s.mu.lastCounter = max(s.mu.lastCounter, lastCounter)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/shoal-db/shoal/crdt"
@@ -176,4 +177,87 @@ func (s *Store) VersionVectorFor(peer crdt.ReplicaID) *crdt.VersionVector {
 	}
 	out.Join(s.mu.vv.direct.Part(peer))
 	return out
+}
+
+// vectorLog numbers the changes of the durable vectors and remembers which
+// origins the recent ones touched: an idle session checks one number
+// instead of comparing the whole vector every Ack interval, and a busy one
+// acks only the parts that changed (a hub's vector holds an origin per
+// device; a whole one in every Ack made each small push cost megabytes).
+type vectorLog struct {
+	seq    uint64 // changes so far
+	oldest uint64 // the first change the ring still holds
+	ring   [][]crdt.ReplicaID
+}
+
+// vectorLogSize bounds the changes remembered; an Ack further behind sends
+// the whole vector.
+const vectorLogSize = 8192
+
+func (l *vectorLog) record(ch vectorChange) {
+	origins := slices.Compact(slices.Sorted(slices.Values(append(ch.all.Origins(), ch.direct.Origins()...))))
+	if len(origins) == 0 {
+		return
+	}
+	l.seq++
+	if l.oldest == 0 {
+		l.oldest = l.seq
+	}
+	l.ring = append(l.ring, origins)
+	if len(l.ring) > vectorLogSize {
+		l.ring = l.ring[len(l.ring)-vectorLogSize:]
+		l.oldest = l.seq - vectorLogSize + 1
+	}
+}
+
+// reset forgets the remembered changes (the vectors were replaced whole).
+func (l *vectorLog) reset() { l.seq, l.oldest, l.ring = l.seq+1, 0, nil }
+
+// since returns the origins changed after change number seq, or false if
+// the log no longer holds them all.
+func (l *vectorLog) since(seq uint64) ([]crdt.ReplicaID, bool) {
+	if seq == l.seq {
+		return nil, true
+	}
+	if l.oldest == 0 || seq+1 < l.oldest || seq > l.seq {
+		return nil, false
+	}
+	var out []crdt.ReplicaID
+	for _, origins := range l.ring[seq+1-l.oldest:] {
+		out = append(out, origins...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), true
+}
+
+// VectorChanges returns the number of changes of the vector so far.
+func (s *Store) VectorChanges() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.changes.seq
+}
+
+// VersionVectorChangedFor returns what VersionVectorFor(peer) returns,
+// restricted to the origins changed after change number seq, and the
+// current change number; ok is false (and the vector whole) when the
+// changes since seq are no longer remembered.
+func (s *Store) VersionVectorChangedFor(peer crdt.ReplicaID, seq uint64) (vv *crdt.VersionVector, now uint64, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	origins, ok := s.mu.changes.since(seq)
+	if !ok {
+		origins = s.mu.vv.all.Origins()
+	}
+	out := &crdt.VersionVector{}
+	for _, o := range origins {
+		if o == peer {
+			out.Join(s.mu.vv.direct.Part(o))
+		} else {
+			out.Join(s.mu.vv.all.Part(o))
+		}
+	}
+	if !ok {
+		out.Join(s.mu.vv.direct.Part(peer))
+	}
+	return out, s.mu.changes.seq, ok
 }
