@@ -23,6 +23,7 @@ var allowed = map[string][]string{
 	"crdt/scope":         {},
 	"storage":            {"crdt", "crdt/scope"},
 	"sync/":              {"crdt", "crdt/scope", "sync/"},
+	"sync/reconcile":     {"crdt"}, // generic: scopes today, rows for collection later
 	"node":               {"crdt", "crdt/scope", "storage", "sync/"},
 	"cmd/":               {"node", "cmd/", "sync/identity"},
 	"bench":              {"node", "bench", "crdt", "sync/identity", "sync/transport"},
