@@ -142,13 +142,8 @@ func (v *VersionVector) Equal(o *VersionVector) bool {
 // Covers reports whether v has seen every dot o has seen.
 func (v *VersionVector) Covers(o *VersionVector) bool {
 	for id, od := range o.m {
-		if !v.coversRange(id, 1, od.Base) {
+		if !v.coversOrigin(id, od) {
 			return false
-		}
-		for _, s := range od.Extra {
-			if !v.coversRange(id, s.Lo, s.Hi) {
-				return false
-			}
 		}
 	}
 	return true
@@ -354,4 +349,32 @@ func (v *VersionVector) SetPart(origin ReplicaID, part *VersionVector) {
 		return
 	}
 	v.origin(origin).Base, v.m[origin].Extra = o.Base, slices.Clone(o.Extra)
+}
+
+// Lacking returns a copy of the parts of v's origins whose part have does
+// not cover: what a peer with have could learn from v.
+func (v *VersionVector) Lacking(have *VersionVector) *VersionVector {
+	out := &VersionVector{}
+	for id, o := range v.m {
+		if !have.coversOrigin(id, o) {
+			if out.m == nil {
+				out.m = map[ReplicaID]*originDots{}
+			}
+			out.m[id] = &originDots{Base: o.Base, Extra: slices.Clone(o.Extra)}
+		}
+	}
+	return out
+}
+
+// coversOrigin reports whether v holds every dot of o (origin id's dots).
+func (v *VersionVector) coversOrigin(id ReplicaID, o *originDots) bool {
+	if !v.coversRange(id, 1, o.Base) {
+		return false
+	}
+	for _, s := range o.Extra {
+		if !v.coversRange(id, s.Lo, s.Hi) {
+			return false
+		}
+	}
+	return true
 }

@@ -66,6 +66,7 @@ func (c *Commit) Start() (*Pending, error) {
 	}
 	c.s.applied.vv.apply(change)
 	c.s.applied.boot = c.boot
+	c.s.index.raise(c.indexed)
 	p.b, p.change, p.boot = b, change, c.boot
 	return p, nil
 }
@@ -115,7 +116,9 @@ func (p *Pending) Wait() error {
 
 // writeRows adds every changed row and its index changes to b.
 func (c *Commit) writeRows(b *pebble.Batch) error {
+	c.indexed = map[crdt.ReplicaID]uint64{}
 	for i, ch := range c.changes {
+		noteIndexed(c.indexed, ch.Row)
 		dk := dataKey(ch.Key, ch.RowKey)
 		if err := writeRow(b, dk, ch.Row); err != nil {
 			return err

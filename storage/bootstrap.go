@@ -170,7 +170,7 @@ func mustRowKey(b []byte) crdt.RowKey {
 // sequentially.
 func (s *Store) RowsAfter(started bool, key string, rk crdt.RowKey, have *crdt.VersionVector,
 	start func(*crdt.VersionVector) error, fn func(Change) error) (*crdt.VersionVector, error) {
-	snap, vv, err := s.catchUpSnapshot()
+	snap, vv, err := s.catchUpSnapshot(nil)
 	if err != nil {
 		return nil, err
 	}

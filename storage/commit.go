@@ -37,12 +37,13 @@ type Commit struct {
 	direct  crdt.VersionVector // those of them learnt firsthand (see vectors.go)
 	joined  bool               // JoinVersionVector was called: not empty even with no rows
 	done    bool
-	read    map[rowID]crdt.Row // stored rows read by this commit, so each is read once
-	iter    *pebble.Iterator   // for LiveKinds; see iterator
-	live    liveCache          // stored live counts read by this commit (livecount.go)
-	multi   map[string]bool    // keys to list as multi-kind (MarkMultiKind)
-	undo    []undoEntry        // rows overwritten since the first savepoint, for RollbackTo
-	saving  bool               // a savepoint is open: record undo entries
+	read    map[rowID]crdt.Row        // stored rows read by this commit, so each is read once
+	iter    *pebble.Iterator          // for LiveKinds; see iterator
+	live    liveCache                 // stored live counts read by this commit (livecount.go)
+	multi   map[string]bool           // keys to list as multi-kind (MarkMultiKind)
+	undo    []undoEntry               // rows overwritten since the first savepoint, for RollbackTo
+	saving  bool                      // a savepoint is open: record undo entries
+	indexed map[crdt.ReplicaID]uint64 // the highest latest dot per origin of its rows
 	// boot is the bootstrap state after this commit; bootChanged says the
 	// commit changes it (see bootstrap.go).
 	boot        *BootstrapState

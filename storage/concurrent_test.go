@@ -52,8 +52,11 @@ func checkSnapshotConsistent(t *testing.T, s *Store) {
 		t.Error(err)
 		return
 	}
+	// The vector may lag the snapshot (a commit visible in Pebble whose
+	// sync has not yet returned), never lead it: it claims no row the
+	// snapshot lacks.
 	n := vv.Base(s.ReplicaID())
-	if uint64(len(keys)) != n || vv.HasGaps() {
+	if uint64(len(keys)) < n || vv.HasGaps() {
 		t.Errorf("snapshot VV %s with %d rows", vv, len(keys))
 		return
 	}

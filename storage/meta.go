@@ -41,6 +41,9 @@ func (s *Store) loadMeta() error {
 		return err
 	}
 	s.applied.vv, s.applied.counter, s.applied.boot = s.mu.vv.clone(), s.mu.lastCounter, boot.clone()
+	if err := s.index.load(s.db); err != nil {
+		return err
+	}
 	if err := s.loadWindow(); err != nil {
 		return err
 	}

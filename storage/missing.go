@@ -14,44 +14,56 @@ import (
 // vector a receiver may join once it has synced every row fn was given. A
 // vector read at another moment could claim dots the scan did not see.
 //
-// Work is one index range scan per origin, from have's contiguous base
-// upward; memory is bounded (one row at a time). A row indexed under
-// several uncovered origins is sent only from the smallest of them. An
-// error from fn stops the scan and is returned. fn may apply commits: they
-// are not part of the snapshot.
+// Work is one comparison per origin in memory, against the highest dot the
+// index holds of it (indexMax), and one index range scan per origin the
+// peer may lack something of, from have's contiguous base upward: a hub
+// with an origin per phone pays for the phones that wrote since, not one
+// seek for each of them. Memory is bounded (one row at a time). A row
+// indexed under several uncovered origins is sent only from the smallest
+// of them. An error from fn stops the scan and is returned. fn may apply
+// commits: they are not part of the snapshot.
 func (s *Store) Missing(have *crdt.VersionVector, fn func(Change) error) (*crdt.VersionVector, error) {
 	if have == nil {
 		have = &crdt.VersionVector{}
 	}
-	snap, vv, err := s.catchUpSnapshot()
+	snap, vv, err := s.catchUpSnapshot(have)
 	if err != nil {
 		return nil, err
 	}
 	defer snap.Close()
-	scan := scanMissing
 	if have.IsEmpty() {
-		scan = scanAllRows // a new peer lacks everything: read rows in key order
+		// A new peer lacks everything: read rows in key order.
+		return vv, scanAllRows(snap, fn)
 	}
-	if err := scan(snap, have, fn); err != nil {
-		return nil, err
-	}
-	return vv, nil
+	return vv, scanMissing(snap, have, s.index.above(have), fn)
 }
 
 // catchUpSnapshot takes a snapshot for a catch-up, once every batch it may
 // see is synced (a row, or a dot, that a crash could undo must never reach
-// a peer), and returns it with its version vector.
-func (s *Store) catchUpSnapshot() (*pebble.Snapshot, *crdt.VersionVector, error) {
+// a peer), and returns it with its version vector: the parts of the
+// origins whose part have does not cover (all of them for a nil have), the
+// only ones a receiver with have could claim anything from.
+//
+// The vector is the durable one in memory, read together with the
+// snapshot under the lock that orders commits' effects on it: a commit's
+// batch is visible in Pebble before the vector takes its claims, so the
+// vector never claims what the snapshot lacks (it may lag it, which claims
+// less). Reading it from the snapshot instead decoded every origin's part
+// at every catch-up.
+func (s *Store) catchUpSnapshot(have *crdt.VersionVector) (*pebble.Snapshot, *crdt.VersionVector, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, nil, err
 	}
+	s.mu.Lock()
 	snap := s.db.NewSnapshot()
-	s.waitSynced() // the snapshot may see batches whose sync is under way
-	vv, err := loadVV(snap)
-	if err != nil {
-		snap.Close()
-		return nil, nil, err
+	var vv *crdt.VersionVector
+	if have == nil {
+		vv = s.mu.vv.all.Clone()
+	} else {
+		vv = s.mu.vv.all.Lacking(have)
 	}
+	s.mu.Unlock()
+	s.waitSynced() // the snapshot may see batches whose sync is under way
 	return snap, vv, nil
 }
 
@@ -59,7 +71,7 @@ func (s *Store) catchUpSnapshot() (*pebble.Snapshot, *crdt.VersionVector, error)
 // nothing, it sends the same rows as the dot index walk, but reads them
 // sequentially instead of one point lookup per index entry (sync.md: a
 // brand-new node gets a snapshot stream in key order).
-func scanAllRows(r pebble.Reader, _ *crdt.VersionVector, fn func(Change) error) error {
+func scanAllRows(r pebble.Reader, fn func(Change) error) error {
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: dataPrefix, UpperBound: dataPrefixEnd})
 	if err != nil {
 		return err
@@ -77,32 +89,35 @@ func scanAllRows(r pebble.Reader, _ *crdt.VersionVector, fn func(Change) error) 
 	return it.Error()
 }
 
-// scanMissing walks the dot index of r. For each origin it seeks to the
-// first counter above have's base, so the covered prefix of every origin
-// costs one seek, not a scan; origins are found in the index itself.
-func scanMissing(r pebble.Reader, have *crdt.VersionVector, fn func(Change) error) error {
+// scanMissing walks the dot index of r for the given origins, sorted: for
+// each, it seeks to the first counter above have's base, so the covered
+// prefix of an origin costs one seek, not a scan.
+func scanMissing(r pebble.Reader, have *crdt.VersionVector, origins []crdt.ReplicaID, fn func(Change) error) error {
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: indexPrefix, UpperBound: indexEnd})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
-	for valid := it.First(); valid; {
-		d, err := parseIndexKey(it.Key())
-		if err != nil {
-			return corrupt(it.Key(), err)
-		}
-		if base := have.Base(d.Origin); d.Counter <= base {
-			valid = seekAbove(it, d.Origin, base)
-			continue
-		}
-		if !have.Contains(d) {
-			if err := sendIndexed(r, it, d, have, fn); err != nil {
-				return err
+	for _, o := range origins {
+		for valid := seekAbove(it, o, have.Base(o)); valid; valid = it.Next() {
+			d, err := parseIndexKey(it.Key())
+			if err != nil {
+				return corrupt(it.Key(), err)
+			}
+			if d.Origin != o {
+				break
+			}
+			if !have.Contains(d) {
+				if err := sendIndexed(r, it, d, have, fn); err != nil {
+					return err
+				}
 			}
 		}
-		valid = it.Next()
+		if err := it.Error(); err != nil {
+			return err
+		}
 	}
-	return it.Error()
+	return nil
 }
 
 // seekAbove positions it at origin's first entry above counter base, or at
@@ -119,9 +134,9 @@ func seekAbove(it *pebble.Iterator, origin crdt.ReplicaID, base uint64) bool {
 
 // sendIndexed reads the row the index entry d points to and passes it to fn,
 // unless a smaller origin of the row is also uncovered: that origin's scan
-// sends it (its entry is at a counter above have's base for it, so the scan
-// reaches it). This sends every missing row exactly once without a set of
-// rows already sent.
+// sends it (its entry is at a counter above have's base for it, so the
+// origin is scanned and the scan reaches it). This sends every missing row
+// exactly once without a set of rows already sent.
 func sendIndexed(r pebble.Reader, it *pebble.Iterator, d crdt.Dot, have *crdt.VersionVector, fn func(Change) error) error {
 	ik := it.Key()
 	dk, err := it.ValueAndErr()

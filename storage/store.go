@@ -60,6 +60,8 @@ type Store struct {
 		since   uint64
 		reissue *reissue
 	}
+	index indexMax // the highest indexed dot per origin, for Missing
+
 	// peerSeen says a peer session came up in this run; reissuing that a
 	// re-issue is pending (reissue.go). Both read by any goroutine.
 	peerSeen, reissuing atomic.Bool
