@@ -46,10 +46,18 @@ func (s *Store) BindPeer(id crdt.ReplicaID, name string) error {
 	return nil
 }
 
+// acksDroppedKey marks a directory whose old acknowledged vectors were
+// deleted, so that later Opens skip the pass.
+var acksDroppedKey = []byte("m/acks-dropped")
+
 // dropAcks deletes the acknowledged vectors an older version stored for
 // every peer (m/peer/<id>/ack): nothing reads them, and a hub kept a whole
-// vector per phone. One pass over the peer records, at Open.
+// vector per phone. One pass over the peer records, at the first Open of
+// this version.
 func (s *Store) dropAcks() error {
+	if done, err := getBytes(s.db, acksDroppedKey); err != nil || done != nil {
+		return err
+	}
 	prefix := []byte("m/peer/")
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
@@ -65,7 +73,10 @@ func (s *Store) dropAcks() error {
 			}
 		}
 	}
-	if err := it.Error(); err != nil || b.Empty() {
+	if err := it.Error(); err != nil {
+		return err
+	}
+	if err := b.Set(acksDroppedKey, []byte{1}, nil); err != nil {
 		return err
 	}
 	return b.Commit(pebble.NoSync)
