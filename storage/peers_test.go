@@ -36,7 +36,12 @@ func TestOldAcksDropped(t *testing.T) {
 	}
 	mustClose(t, s)
 	db := rawDB(t, fs)
+	// A directory of the older version: an ack, and no mark that they
+	// were dropped.
 	if err := db.Set(peerKey(9, "ack"), []byte("old"), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Delete(acksDroppedKey, pebble.Sync); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
