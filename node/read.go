@@ -96,11 +96,45 @@ func (db *DB) getFast(ctx context.Context, key string) (Item, bool, error) {
 
 // Counter returns the counter at key; an absent key reads 0.
 func (db *DB) Counter(ctx context.Context, key string) (int64, error) {
+	if n, ok, err := db.counterFast(ctx, key); ok || err != nil {
+		return n, err
+	}
 	obj, _, err := db.readTyped(ctx, key, TypeCounter)
 	if err != nil {
 		return 0, err
 	}
 	return obj.Counter(), nil
+}
+
+// counterFast reads a counter with one point lookup, its key's record
+// (storage keeps each counter's total at commit, however many origins
+// write it), when that is certain to be the answer: the key is not one
+// with live rows of several types, and it has a record (every key with
+// counter rows has one), which then also says which type is live. ok is
+// false otherwise (an absent key, a register, a set or map without a
+// record): the rows are read.
+func (db *DB) counterFast(ctx context.Context, key string) (int64, bool, error) {
+	if err := validateKey("key", key); err != nil {
+		return 0, false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	if err := db.beginRead(); err != nil {
+		return 0, false, err
+	}
+	defer db.pointReads.RUnlock()
+	if db.store.MultiKind(key) {
+		return 0, false, nil
+	}
+	sum, found, err := db.store.KeySummary(key)
+	switch {
+	case err != nil || !found || len(sum.Kinds) > 1:
+		return 0, false, mapStorageErr(err)
+	case len(sum.Kinds) == 1 && sum.Kinds[0] != TypeCounter:
+		return 0, false, fmt.Errorf("%w: key %q holds a %s, not a %s", ErrWrongType, key, sum.Kinds[0], TypeCounter)
+	}
+	return sum.Counter, true, nil
 }
 
 // Members returns the members of the set at key, sorted; an absent key has none.

@@ -75,18 +75,25 @@ func (db *DB) Watch(ctx context.Context, opts WatchOptions) iter.Seq2[Event, err
 }
 
 // eventsOf describes a commit's changes as events, before it is applied.
+// A counter's total after the commit is read once per key, from the
+// total storage keeps (two seeks, however many origins the counter has).
 func (db *DB) eventsOf(c *storage.Commit) ([]Event, error) {
 	changes := c.Changes()
 	events := make([]Event, 0, len(changes))
+	totals := map[string]int64{}
 	for _, ch := range changes {
 		e := Event{Key: ch.Key, Type: ch.RowKey.Kind, Deleted: !ch.Row.Live()}
 		switch ch.RowKey.Kind {
 		case crdt.KindCounter:
-			obj, err := c.Object(ch.Key)
-			if err != nil {
-				return nil, err
+			total, ok := totals[ch.Key]
+			if !ok {
+				var err error
+				if total, err = c.CounterTotal(ch.Key); err != nil {
+					return nil, err
+				}
+				totals[ch.Key] = total
 			}
-			e.Counter = obj.Counter()
+			e.Counter = total
 		case crdt.KindRegister, crdt.KindMap:
 			w, _ := ch.Row.Winner()
 			e.Value = w.Value

@@ -17,8 +17,11 @@ var ErrInconsistent = errors.New("storage: inconsistent")
 // depends on: every latest dot of every row has exactly one index entry,
 // pointing at that row; no other index entry exists; the version vector
 // covers every latest dot; the dot counter is at or above every own dot;
-// and every live-count record matches its key's rows. It reads the whole store and holds one entry per row in memory: a
-// tool for tests and offline checks, not for the serving path.
+// every live-count record matches its key's rows, live counts and counter
+// total (the sum of its counter rows' CounterTotal); and every key with
+// counter rows has a record (Store.CounterTotal trusts its absence). It
+// reads the whole store and holds one entry per row in memory: a tool for
+// tests and offline checks, not for the serving path.
 func (s *Store) CheckConsistency() error {
 	if err := s.checkOpen(); err != nil {
 		return err
@@ -29,13 +32,10 @@ func (s *Store) CheckConsistency() error {
 	if err != nil {
 		return err
 	}
-	want := map[string][]byte{}       // index key -> d/ key
-	counts := map[string]storedLive{} // the live counts of each key's rows
+	want := map[string][]byte{}    // index key -> d/ key
+	counts := map[string]keyRows{} // the record each key's rows make
 	err = eachRow(snap, func(dk []byte, key string, rk crdt.RowKey, row crdt.Row) error {
-		n := counts[key]
-		n.n.add(rk.Kind, row)
-		n.wide = n.wide || rk.Kind >= crdt.KindSet
-		counts[key] = n
+		counts[key] = counts[key].add(rk.Kind, row)
 		for _, d := range row.LatestDots() {
 			ik := string(indexKey(d))
 			if prev, dup := want[ik]; dup {
@@ -76,11 +76,28 @@ func eachRow(r pebble.Reader, fn func(dk []byte, key string, rk crdt.RowKey, row
 	return it.Error()
 }
 
-// checkLiveCounts compares every live-count record with counts, the live
-// rows counted per key: a key has a record if and only if it has set or
-// map rows, and its record matches its rows. The one exception: a key
-// last written before the records existed may lack its record.
-func checkLiveCounts(r pebble.Reader, counts map[string]storedLive) error {
+// keyRows is what one key's rows make of its record.
+type keyRows struct {
+	want    liveRecord // the record the rows make
+	wide    bool       // the key has counter, set or map rows: it may have a record
+	counter bool       // it has counter rows: it must have one
+}
+
+// add counts row, of kind k.
+func (kr keyRows) add(k crdt.Kind, row crdt.Row) keyRows {
+	kr.want.add(k, row)
+	kr.wide = kr.wide || k >= crdt.KindCounter
+	kr.counter = kr.counter || k == crdt.KindCounter
+	return kr
+}
+
+// checkLiveCounts compares every live-count record with counts, the rows
+// counted per key: a key has a record if and only if it has counter, set
+// or map rows, and its record (live counts and counter total) matches its
+// rows. The one exception: a set or map key last written before the
+// records existed may lack its record; a key with counter rows may not
+// (the first Open of this version built theirs, totals.go).
+func checkLiveCounts(r pebble.Reader, counts map[string]keyRows) error {
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: countPrefix, UpperBound: prefixEnd(countPrefix)})
 	if err != nil {
 		return err
@@ -94,18 +111,33 @@ func checkLiveCounts(r pebble.Reader, counts map[string]storedLive) error {
 		if err != nil {
 			return corrupt(it.Key(), err)
 		}
-		got, err := decodeLiveCounts(it.Value())
+		got, err := decodeLiveRecord(it.Value())
 		if err != nil {
 			return corrupt(it.Key(), err)
 		}
-		switch want := counts[key]; {
-		case !want.wide:
-			return fmt.Errorf("%w: key %q has live counts %v and no set or map rows", ErrInconsistent, key, got)
-		case got != want.n:
-			return fmt.Errorf("%w: key %q: live counts %v, rows %v", ErrInconsistent, key, got, want.n)
+		kr, ok := counts[key]
+		switch {
+		case !kr.wide:
+			return fmt.Errorf("%w: key %q has live counts %v and no counter, set or map rows", ErrInconsistent, key, got.n)
+		case got.n != kr.want.n:
+			return fmt.Errorf("%w: key %q: live counts %v, rows %v", ErrInconsistent, key, got.n, kr.want.n)
+		case got.total != kr.want.total:
+			return fmt.Errorf("%w: key %q: counter total %d, rows %d", ErrInconsistent, key, got.total, kr.want.total)
+		}
+		if ok {
+			kr.counter = false // recorded
+			counts[key] = kr
 		}
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	for key, kr := range counts {
+		if kr.counter {
+			return fmt.Errorf("%w: key %q has counter rows (total %d) and no record", ErrInconsistent, key, kr.want.total)
+		}
+	}
+	return nil
 }
 
 // checkIndexEntries compares the index with want, consuming want.

@@ -48,6 +48,9 @@ type Commit struct {
 	// commit changes it (see bootstrap.go).
 	boot        *BootstrapState
 	bootChanged bool
+	// deltas holds how the pending rows change the records of the keys
+	// asked for (pendingDelta, livecount.go).
+	deltas map[string]keyDelta
 }
 
 // NewCommit starts an empty commit.
@@ -171,7 +174,12 @@ func (c *Commit) MergeUnclaimed(key string, rk crdt.RowKey, delta crdt.Row) (crd
 // record stores next as the pending state of id; cur is kept the first
 // time so that Apply can delete the stored row's index entries.
 func (c *Commit) record(id rowID, cur, next crdt.Row) {
-	if i, ok := c.pos[id]; ok {
+	i, ok := c.pos[id]
+	if !ok {
+		i = len(c.changes)
+	}
+	c.notePending(i, id, cur, next)
+	if ok {
 		if c.saving {
 			c.undo = append(c.undo, undoEntry{i, c.changes[i].Row})
 		}

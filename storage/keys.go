@@ -17,9 +17,12 @@ import (
 //	m/dots                                -> last own counter used (8 BE)
 //	m/vv/ origin(8 BE)                    -> that origin's part of the VV
 //	m/peer/...                            -> reserved (acknowledged VVs)
-//	k/ escaped(key) 0x00 0x01             -> live rows per kind (livecount.go)
+//	k/ escaped(key) 0x00 0x01             -> of a key with counter, set or map
+//	                                         rows: its live rows per kind and
+//	                                         its counter total (livecount.go)
+//	m/totals                              -> the totals are built (totals.go)
 //	b/ d/...                              -> a row's baseline (reissue.go)
-//	m/window, m/seen, m/reissue           -> the write window (reissue.go)
+//	m/reissue                             -> a re-issue under way (reissue.go)
 //
 // In d/ keys the user key is escaped (0x00 -> 0x00 0xFF) and terminated by
 // 0x00 0x01. The terminator sorts below every escaped byte, so the byte order

@@ -41,20 +41,20 @@ func (c *Commit) MarkMultiKind(key string) {
 }
 
 // LiveKinds returns the kinds of key that have a live row, this commit's
-// pending rows included, in kind order. A set or map costs two seeks
-// however many remove markers it holds (its live counts, livecount.go); a
-// register or counter, a seek and its few rows. Each key is read once per
+// pending rows included, in kind order. A counter, set or map costs two
+// seeks however many origins or remove markers it holds (its record,
+// livecount.go); a register, a seek and its row. Each key is read once per
 // commit, with one iterator for the whole commit.
 func (c *Commit) LiveKinds(key string) ([]crdt.Kind, error) {
 	it, err := c.iterator()
 	if err != nil {
 		return nil, err
 	}
-	n, err := c.liveCounts(it, key)
+	r, err := c.liveRecord(it, key)
 	if err != nil {
 		return nil, err
 	}
-	return n.kinds(), nil
+	return r.n.kinds(), nil
 }
 
 // iterator returns the commit's iterator over the rows and the live

@@ -12,13 +12,18 @@ import (
 
 // TestLiveCountsMatchRows drives a store through random commits of local
 // and remote writes and removes of every kind (the history of
-// history_test.go), with savepoints rolled back, commits dropped,
-// pipelined (the next built before the last is synced), reopens, and
-// stores stripped of their records as if written before live counts. It
-// checks that LiveKinds, at every step inside a commit, gives the kinds of
-// the model's live rows, and after every commit that the records are a
-// recount of the rows: one for every key with set or map rows (except the
-// stripped keys no applied commit has read since), none for other keys.
+// history_test.go), counter increments that take totals to and past the
+// limits of int64 and counter removes, with savepoints rolled back,
+// commits dropped, pipelined (the next built before the last is synced),
+// reopens, stores stripped of their records as if written before live
+// counts, and stores taken back to the layout before counter totals (some
+// with their rebuild cut off part way, as by a crash). It checks that
+// LiveKinds and CounterTotal, at every step inside a commit, give the
+// kinds of the model's live rows and the sum of its counter rows, and
+// after every commit that the records are a recount of the rows: one for
+// every key with counter, set or map rows (except the set or map keys
+// stripped that no applied commit has read since), none for other keys;
+// and that Store.CounterTotal is the sum of the rows.
 func TestLiveCountsMatchRows(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s, fs := openMem(t)
@@ -44,6 +49,11 @@ func TestLiveCountsMatchRows(t *testing.T) {
 				for _, key := range historyKeys {
 					lc.stripped[key] = true
 				}
+			case 2:
+				lc.wait()
+				mustClose(t, h.s)
+				toPreTotals(t, h.fs, rapid.IntRange(0, 2).Draw(t, "rebuilt before a crash"))
+				h.s = reopen(t, h.fs)
 			}
 			lc.check()
 		}
@@ -76,10 +86,13 @@ func (lc *liveHistory) commit() {
 			sp, saved = &p, maps.Clone(pending)
 		}
 		before := maps.Clone(pending)
-		if rapid.Bool().Draw(h.t, "local") {
+		switch rapid.IntRange(0, 2).Draw(h.t, "op") {
+		case 0:
 			h.local(c, pending)
-		} else {
+		case 1:
 			h.remote(c, pending)
+		case 2:
+			lc.counterOp(c, pending)
 		}
 		for id := range pending {
 			if !rowsEqual(pending[id], before[id]) || !mapsHave(before, id) {
@@ -121,8 +134,47 @@ func mapsHave(m map[rowID]crdt.Row, id rowID) bool {
 	return ok
 }
 
+// counterOp adds to a counter row an amount drawn to take totals to and
+// past the limits of int64, or removes the row, locally or from a peer.
+func (lc *liveHistory) counterOp(c *Commit, pending map[rowID]crdt.Row) {
+	h := lc.h
+	key := rapid.SampledFrom(historyKeys).Draw(h.t, "key")
+	n := rapid.SampledFrom([]int64{1, -1, 0, math.MaxInt64, math.MinInt64, math.MaxInt64 - 1, 1 << 62}).Draw(h.t, "n")
+	remove := rapid.IntRange(0, 4).Draw(h.t, "remove") == 0
+	delta := func(cur crdt.Row, d crdt.Dot) crdt.Row {
+		if remove {
+			return cur.Remove(crdt.KindCounter, d)
+		}
+		return cur.Increment(d, crdt.Timestamp{Wall: int64(d.Counter)}, n)
+	}
+	if rapid.Bool().Draw(h.t, "local counter") {
+		id := rowID{key, crdt.CounterRow(h.s.ReplicaID())}
+		cur, err := c.Row(id.key, id.rk)
+		if err != nil {
+			h.t.Fatalf("Row: %v", err)
+		}
+		h.merge(c, pending, id, delta(cur, c.NextDot()))
+		return
+	}
+	p := rapid.SampledFrom(h.peers).Draw(h.t, "peer")
+	id := rowID{key, crdt.CounterRow(p.id)}
+	p.counter++
+	d := delta(p.rows[id], crdt.Dot{Origin: p.id, Counter: p.counter})
+	p.rows[id] = crdt.Join(p.rows[id], d)
+	if rapid.Bool().Draw(h.t, "whole") {
+		d = p.rows[id]
+	}
+	h.merge(c, pending, id, d)
+}
+
+// liveRKs are the row keys a liveHistory writes.
+func (lc *liveHistory) liveRKs() []crdt.RowKey {
+	return append(slices.Clone(historyRKs), crdt.CounterRow(lc.h.s.ReplicaID()), crdt.CounterRow(1), crdt.CounterRow(math.MaxUint64))
+}
+
 // checkKinds compares c.LiveKinds(key) with the kinds of the model's live
-// rows of key, pending ones first.
+// rows of key, pending ones first, and c.CounterTotal(key) with the sum of
+// its counter rows.
 func (lc *liveHistory) checkKinds(c *Commit, pending map[rowID]crdt.Row, key string) {
 	got, err := c.LiveKinds(key)
 	if err != nil {
@@ -130,7 +182,7 @@ func (lc *liveHistory) checkKinds(c *Commit, pending map[rowID]crdt.Row, key str
 	}
 	var want []crdt.Kind
 	for k := crdt.KindRegister; k <= crdt.KindMap; k++ {
-		for _, rk := range append(slices.Clone(historyRKs), crdt.CounterRow(lc.h.s.ReplicaID()), crdt.CounterRow(1), crdt.CounterRow(math.MaxUint64)) {
+		for _, rk := range lc.liveRKs() {
 			if rk.Kind == k && lc.h.row(pending, rowID{key, rk}).Live() {
 				want = append(want, k)
 				break
@@ -139,6 +191,13 @@ func (lc *liveHistory) checkKinds(c *Commit, pending map[rowID]crdt.Row, key str
 	}
 	if !slices.Equal(got, want) {
 		lc.h.t.Fatalf("LiveKinds(%q) = %v, want %v", key, got, want)
+	}
+	var total int64
+	for _, rk := range lc.liveRKs() {
+		total += rowTotal(rk.Kind, lc.h.row(pending, rowID{key, rk}))
+	}
+	if got, err := c.CounterTotal(key); err != nil || got != total {
+		lc.h.t.Fatalf("CounterTotal(%q) = %d, %v; want %d", key, got, err, total)
 	}
 }
 
@@ -153,26 +212,29 @@ func (lc *liveHistory) wait() {
 	lc.inflight = nil
 }
 
-// check recounts every key's rows and compares the records with them.
+// check recounts every key's rows and compares the records, and
+// Store.CounterTotal, with them.
 func (lc *liveHistory) check() {
 	h := lc.h
-	counts := map[string]storedLive{}
+	counts := map[string]keyRows{}
 	for id, row := range h.model {
-		n := counts[id.key]
-		n.n.add(id.rk.Kind, row)
-		n.wide = n.wide || id.rk.Kind >= crdt.KindSet
-		counts[id.key] = n
+		counts[id.key] = counts[id.key].add(id.rk.Kind, row)
 	}
 	for _, key := range historyKeys {
-		got, found := storedCounts(h.t, h.s, key)
-		want := counts[key]
+		got, found := storedRecord(h.t, h.s, key)
+		kr := counts[key]
 		switch {
-		case want.wide && !found && !lc.stripped[key]:
-			h.t.Fatalf("key %q with set or map rows has no live counts (rows %v)", key, want.n)
-		case found && !want.wide:
-			h.t.Fatalf("key %q without set or map rows has live counts %v", key, got)
-		case found && got != want.n:
-			h.t.Fatalf("key %q: live counts %v, model %v", key, got, want.n)
+		case kr.counter && !found:
+			h.t.Fatalf("key %q with counter rows has no record (rows %+v)", key, kr.want)
+		case kr.wide && !found && !lc.stripped[key]:
+			h.t.Fatalf("key %q with set or map rows has no live counts (rows %v)", key, kr.want.n)
+		case found && !kr.wide:
+			h.t.Fatalf("key %q without counter, set or map rows has a record %+v", key, got)
+		case found && got != kr.want:
+			h.t.Fatalf("key %q: record %+v, model %+v", key, got, kr.want)
+		}
+		if total, err := h.s.CounterTotal(key); err != nil || total != kr.want.total {
+			h.t.Fatalf("Store.CounterTotal(%q) = %d, %v; model %d", key, total, err, kr.want.total)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 
@@ -87,19 +88,21 @@ func TestSetWritesBehindRemoveMarkers(t *testing.T) {
 	}
 }
 
-// TestRegisterKeysHaveNoLiveCounts checks that registers and counters,
-// whose few rows are cheap to count, get no record (no extra write per
-// Put), and that a key gets one as soon as it holds a set or map row.
+// TestRegisterKeysHaveNoLiveCounts checks that registers, whose one row
+// is as cheap to count as a record, get no record (no extra write per
+// Put); that a counter gets one, with its total, at its first increment;
+// and that a key gets one as soon as it holds a set or map row.
 func TestRegisterKeysHaveNoLiveCounts(t *testing.T) {
 	s, _ := openMem(t)
 	defer mustClose(t, s)
 	localWrite(t, s, "r", reg, "v")
 	localWrite(t, s, "c", crdt.CounterRow(s.ReplicaID()), "xx")
 	localWrite(t, s, "r", reg, "")
-	for _, key := range []string{"r", "c"} {
-		if _, found := storedCounts(t, s, key); found {
-			t.Errorf("%s: has live counts", key)
-		}
+	if _, found := storedCounts(t, s, "r"); found {
+		t.Errorf("r: has live counts")
+	}
+	if r, found := storedRecord(t, s, "c"); !found || r != (liveRecord{n: liveCounts{0, 1, 0, 0}, total: 1}) {
+		t.Errorf("c: record %+v, %v; want one live counter row, total 1", r, found)
 	}
 	localWrite(t, s, "r", crdt.RowKey{Kind: crdt.KindMap, Name: "f"}, "v")
 	if n, found := storedCounts(t, s, "r"); !found || n != (liveCounts{0, 0, 0, 1}) {
@@ -108,28 +111,39 @@ func TestRegisterKeysHaveNoLiveCounts(t *testing.T) {
 	checkIndex(t, s)
 }
 
-// storedCounts reads key's record.
+// storedCounts reads the live counts of key's record.
 func storedCounts(t tb, s *Store, key string) (liveCounts, bool) {
+	t.Helper()
+	r, found := storedRecord(t, s, key)
+	return r.n, found
+}
+
+// storedRecord reads key's record.
+func storedRecord(t tb, s *Store, key string) (liveRecord, bool) {
 	t.Helper()
 	it, err := s.db.NewIter(countsIterOptions())
 	if err != nil {
 		t.Fatalf("NewIter: %v", err)
 	}
 	defer it.Close()
-	n, found, err := readLiveCounts(it, key)
+	r, found, err := readLiveRecord(it, key)
 	if err != nil {
-		t.Fatalf("readLiveCounts(%q): %v", key, err)
+		t.Fatalf("readLiveRecord(%q): %v", key, err)
 	}
-	return n, found
+	return r, found
 }
 
 // stripLiveCounts deletes every live-count record of the store kept in
-// fs, as if it had been written before they existed.
+// fs, and the mark that its counter totals are built, as if it had been
+// written before either existed.
 func stripLiveCounts(t tb, fs vfs.FS) {
 	t.Helper()
 	db := rawDB(t, fs)
 	if err := db.DeleteRange(countPrefix, prefixEnd(countPrefix), pebble.Sync); err != nil {
 		t.Fatalf("DeleteRange: %v", err)
+	}
+	if err := db.Delete(totalsKey, pebble.Sync); err != nil {
+		t.Fatalf("Delete: %v", err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatalf("close: %v", err)
@@ -191,6 +205,9 @@ func TestLiveCountsCorrupt(t *testing.T) {
 		"non-canonical": {[]byte{0, 0, 0x81, 0x00, 0}, ErrCorrupt},
 		"too few live":  {liveCounts{}.encode(), ErrCorrupt},
 		"too many live": {liveCounts{0, 0, 3, 0}.encode(), ErrInconsistent},
+		"zero total":    {[]byte{0, 0, 1, 0, 0}, ErrCorrupt},
+		"bad total":     {[]byte{0, 0, 1, 0, 0x80}, ErrCorrupt},
+		"wrong total":   {liveRecord{n: liveCounts{0, 0, 1, 0}, total: -3}.encode(), ErrInconsistent},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s, fs := openMem(t)
@@ -207,6 +224,11 @@ func TestLiveCountsCorrupt(t *testing.T) {
 			defer mustClose(t, s)
 			if err := s.CheckConsistency(); !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrInconsistent) {
 				t.Errorf("CheckConsistency = %v", err)
+			}
+			if _, derr := decodeLiveRecord(tc.val); derr != nil {
+				if _, _, err := s.KeySummary("k"); !errors.Is(err, ErrCorrupt) {
+					t.Errorf("KeySummary = %v, want ErrCorrupt", err)
+				}
 			}
 			c := s.NewCommit()
 			defer c.Discard()
@@ -226,14 +248,15 @@ func TestLiveCountsCorrupt(t *testing.T) {
 func FuzzDecodeLiveCounts(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0})
 	f.Add(liveCounts{1, 2, 300, 1 << 40}.encode())
+	f.Add(liveRecord{n: liveCounts{0, 7, 0, 0}, total: math.MinInt64}.encode())
 	f.Add([]byte{0x80})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		n, err := decodeLiveCounts(b)
+		r, err := decodeLiveRecord(b)
 		if err != nil {
 			return
 		}
-		if got := n.encode(); string(got) != string(b) {
-			t.Fatalf("decode(%x) = %v, which encodes as %x", b, n, got)
+		if got := r.encode(); string(got) != string(b) {
+			t.Fatalf("decode(%x) = %+v, which encodes as %x", b, r, got)
 		}
 	})
 }

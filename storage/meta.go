@@ -50,6 +50,9 @@ func (s *Store) loadMeta() error {
 	if err := s.dropAcks(); err != nil {
 		return err
 	}
+	if err := s.buildTotals(); err != nil { // a directory from before counter totals
+		return err
+	}
 	return s.countRun()
 }
 

@@ -51,4 +51,5 @@ func (c *Commit) RollbackTo(sp Savepoint) {
 	c.stored = c.stored[:sp.changes]
 	c.counter, c.vv, c.direct, c.joined = sp.counter, *sp.vv.Clone(), *sp.direct.Clone(), sp.joined
 	c.boot, c.bootChanged = sp.boot, sp.bootChg
+	c.deltas = nil // recomputed from the rows left when next asked for
 }
