@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shoal-db/shoal/crdt"
+	"github.com/shoal-db/shoal/storage"
 )
 
 // sentBy returns the bytes node name has sent on its open connections.
@@ -30,14 +31,20 @@ func TestAcksFollowChanges(t *testing.T) {
 	ctx := context.Background()
 	c := newCluster(t, 2)
 	defer c.close()
-	// n1 has seen 2,000 other origins (as a hub that phones wrote to).
+	// n1 has seen 2,000 other origins (as a hub that phones wrote to),
+	// planted in its store while it is closed.
+	must(t, c.dbs[1].Close())
+	st, err := storage.Open("db", &storage.Options{FS: c.fss[1], Logger: discardLogger()})
+	must(t, err)
 	many := &crdt.VersionVector{}
 	for i := range 2000 {
 		many.AddRange(crdt.ReplicaID(0x7000_0000+i), 1, 5)
 	}
-	commit := c.dbs[1].store.NewCommit()
+	commit := st.NewCommit()
 	commit.JoinVersionVector(many, 0)
 	must(t, commit.Apply())
+	must(t, st.Close())
+	c.open(1)
 	must(t, c.dbs[0].Put(ctx, "k0", []byte("v")))
 	c.waitConverged(10 * time.Second)
 	time.Sleep(4 * c.dbs[1].opts.SyncAckInterval) // the first, whole Ack

@@ -135,4 +135,3 @@ func TestCorruptMeta(t *testing.T) {
 		})
 	}
 }
-

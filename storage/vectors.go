@@ -55,9 +55,6 @@ func loadVectors(r pebble.Reader) (vectors, bool, error) {
 	return vectors{all, direct}, false, nil
 }
 
-// loadVV reads the vector of every dot whose effect is stored.
-func loadVV(r pebble.Reader) (*crdt.VersionVector, error) { return loadVector(r, vvPrefix) }
-
 // loadVector reads the parts under prefix.
 func loadVector(r pebble.Reader, prefix []byte) (*crdt.VersionVector, error) {
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
