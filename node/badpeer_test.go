@@ -117,13 +117,7 @@ func TestCopiedDirectoryTakesFreshID(t *testing.T) {
 			} else {
 				c.open(1)
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for c.dbs[1].store.ReplicaID() == old {
-				if time.Now().After(deadline) {
-					t.Fatal("the restored node kept its replica id")
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			waitFreshID(t, c.dbs[1], old)
 			for i := range 3 {
 				must(t, c.dbs[1].Put(ctx, fmt.Sprintf("after/%d", i), []byte("v")))
 			}

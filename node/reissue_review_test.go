@@ -45,13 +45,7 @@ func TestAttackCopyReissuesOriginalsOfflineWrites(t *testing.T) {
 	t.Logf("copy: counter %d, window starts at %d", dev().store.LastCounter(), dev().store.WindowStart())
 	must(t, dev().Put(ctx, "copy/0", []byte("v")))
 	c.net.partition("n0", "n1", false)
-	deadline := time.Now().Add(10 * time.Second)
-	for dev().store.ReplicaID() == old {
-		if time.Now().After(deadline) {
-			t.Fatal("the copy never took a fresh replica id")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFreshID(t, dev(), old)
 	got := c.waitConverged(20 * time.Second)
 	if !strings.Contains(got, "ctr:counter=110\n") {
 		t.Fatalf("want ctr:counter=110 (10 shared + the original's 100 counted once):\n%s", got)
@@ -97,14 +91,8 @@ func TestAttackSessionDuringReissue(t *testing.T) {
 	c.openWith(1, func(o *Options) { o.SyncBackoffMin, o.SyncBackoffMax = time.Millisecond, 5*time.Millisecond })
 	putMany(t, dev(), "copy", window)
 	c.net.partition("n0", "n1", false)
-	deadline := time.Now().Add(10 * time.Second)
-	for dev().store.ReplicaID() == old {
-		if time.Now().After(deadline) {
-			t.Fatal("the copy never took a fresh replica id")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	deadline = time.Now().Add(30 * time.Second) // generous: CI runs it under -race beside other packages
+	waitFreshID(t, dev(), old)
+	deadline := time.Now().Add(30 * time.Second) // generous: CI runs it under -race beside other packages
 	for {
 		missing := 0
 		for i := range window + 200 {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoal-db/shoal/crdt"
 )
 
 // TestCopyReissuesItsWrites (hardening item 3): a device restored from an
@@ -58,13 +60,7 @@ func TestCopyReissuesItsWrites(t *testing.T) {
 	}
 
 	c.net.partition("n0", "n1", false)
-	deadline := time.Now().Add(10 * time.Second)
-	for dev().store.ReplicaID() == old {
-		if time.Now().After(deadline) {
-			t.Fatal("the copy never took a fresh replica id")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFreshID(t, dev(), old)
 	got := c.waitConverged(20 * time.Second)
 	for _, want := range []string{
 		"copy/0:register=v", "orig/9:register=v", "ctr:counter=1110", "set:set=[a b]",
@@ -87,5 +83,17 @@ func TestCopyReissuesItsWrites(t *testing.T) {
 	slices.Sort(values)
 	if !slices.Equal(values, []string{"copy", "orig"}) {
 		t.Errorf("both = %q, want the two concurrent values", values)
+	}
+}
+
+// waitFreshID waits until db has taken a replica id other than old.
+func waitFreshID(t *testing.T, db *DB, old crdt.ReplicaID) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for db.store.ReplicaID() == old {
+		if time.Now().After(deadline) {
+			t.Fatal("the node never took a fresh replica id")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
