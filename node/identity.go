@@ -28,13 +28,21 @@ var (
 const DefaultRekeyInterval = time.Hour
 
 // checkPeerHello refuses a Hello whose replica id is not derived from the
-// peer's certificate key and nonce, and one showing our own dots above our
+// peer's certificate key and nonce, one showing other scope rules than
+// ours (ErrScopeRulesMismatch), and one showing our own dots above our
 // counter (see ErrCopiedDirectory).
 func (r *replication) checkPeerHello(conn Conn, h *wire.Hello) error {
 	if key := conn.PeerKey(); crdt.ReplicaIDFor(key, h.Nonce) != h.Replica {
 		return fmt.Errorf("%w: %s from %q", ErrPeerIdentity, h.Replica, conn.PeerName())
 	}
 	db := r.db
+	// Before anything else of the peer is believed or stored: a node of
+	// another cluster's rules is no peer (and no reason for a fresh id).
+	if theirs, ours := peerRulesHash(h), db.rules.Hash(); theirs != ours {
+		r.scopeMismatches.Add(1)
+		return fmt.Errorf("%w: peer %s (%q) has scope rules %x, this node %s; every node of a cluster needs the same rules",
+			ErrScopeRulesMismatch, h.Replica, conn.PeerName(), theirs, storageRules(db.rules))
+	}
 	self := db.store.ReplicaID()
 	// Only what the peer learnt firsthand counts: a third node's lie about
 	// our dots, passed on, must not make us take a fresh id.

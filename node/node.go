@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoal-db/shoal/crdt"
+	"github.com/shoal-db/shoal/crdt/scope"
 	"github.com/shoal-db/shoal/storage"
 )
 
@@ -45,6 +46,9 @@ type DB struct {
 	rekey       chan struct{} // asks the writer for a fresh replica id
 	lastRekey   time.Time     // owned by the writer goroutine
 	rekeying    sync.Mutex    // held while a fresh id is taken; Backup waits
+	// rules are the scope rules (Options.ScopeRules), parsed; peers must
+	// show the same hash.
+	rules *scope.Rules
 }
 
 // request is one caller's writes, or one message's rows from a peer,
@@ -73,17 +77,25 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	rules, err := parseScopeRules(o.ScopeRules)
+	if err != nil {
+		return nil, err
+	}
 	t, key, err := o.replicationTransport()
 	if err != nil {
 		return nil, err
 	}
 	st, err := storage.Open(dir, &storage.Options{FS: o.FS, Logger: o.Logger, CacheSize: o.CacheSize,
-		IdentityKey: key, FreshReplica: o.FreshReplica})
+		IdentityKey: key, FreshReplica: o.FreshReplica, ScopeRules: storageRules(rules)})
+	if errors.Is(err, storage.ErrScopeRulesChanged) {
+		return nil, scopeRulesChanged(dir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("shoal: open %s: %w", dir, err)
 	}
 	db := &DB{
 		opts:        o,
+		rules:       rules,
 		log:         o.Logger.With("node", st.ReplicaID().String()),
 		store:       st,
 		hub:         newHub(st.Run(), o.WatchEvents, o.WatchBytes),
@@ -101,7 +113,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	db.log.Info("shoal: opened", "dir", dir, "last_dot", st.LastCounter())
+	db.log.Info("shoal: opened", "dir", dir, "last_dot", st.LastCounter(), "scope_rules", rules.String())
 	return db, nil
 }
 

@@ -90,6 +90,15 @@ type Options struct {
 	// stop reading until the writer catches up. Zero means
 	// DefaultSyncMemory (256 MiB).
 	SyncMemory int
+	// ScopeRules are the cluster's scope rules (docs/SCOPES.md): ordered
+	// patterns such as "users/{user}/" that map a key to its scope. Nil or
+	// empty: no rules, every key in the root scope. Every node of a
+	// cluster needs the same rules: each Hello carries their hash and a
+	// peer with another hash is refused (ErrScopeRulesMismatch). Open
+	// parses them (ErrBadScopeRules) and refuses a data directory written
+	// with other rules (ErrScopeRulesChanged); a directory without a
+	// record of its rules (new, or older than the record) takes these.
+	ScopeRules []string
 }
 
 // TLSFiles are PEM file paths.
@@ -103,6 +112,7 @@ func (o *Options) clone() *Options {
 	}
 	c := *o
 	c.Peers = slices.Clone(o.Peers)
+	c.ScopeRules = slices.Clone(o.ScopeRules)
 	return &c
 }
 

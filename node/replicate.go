@@ -3,10 +3,12 @@ package node
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-db/shoal/crdt"
@@ -29,6 +31,9 @@ type replication struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	budget    *recvBudget // what peers' messages in flight may hold
+	// scopeMismatches counts the sessions refused because the peer showed
+	// other scope rules (Status).
+	scopeMismatches atomic.Uint64
 
 	mu struct {
 		sync.Mutex
@@ -37,6 +42,9 @@ type replication struct {
 		// byAddr is the peer each configured address turned out to be, so
 		// that a peer already connected the other way is not dialed again.
 		byAddr map[string]crdt.ReplicaID
+		// lastErr is why the last session with, or dial of, each
+		// configured address ended (Status, while it is down).
+		lastErr map[string]error
 		// bootstrapper is the session that streams this node's bootstrap,
 		// if one is under way: one at a time, since a bootstrap's
 		// position and snapshot vectors are the node's, not a session's.
@@ -54,6 +62,7 @@ func (r *replication) start(db *DB, t Transport) error {
 	r.mu.sessions = map[*session]struct{}{}
 	r.mu.dialed = map[string]*session{}
 	r.mu.byAddr = map[string]crdt.ReplicaID{}
+	r.mu.lastErr = map[string]error{}
 	r.budget = newRecvBudget(int64(r.db.opts.SyncMemory))
 	if r.db.opts.Listen == "" && len(r.db.opts.Peers) == 0 {
 		return nil
@@ -122,7 +131,7 @@ func (r *replication) acceptLoop() {
 		}
 		r.wg.Go(func() {
 			err := newSession(r, conn, conn.RemoteAddr(), false).run(r.ctx)
-			r.db.log.Info("shoal: peer session ended", "addr", conn.RemoteAddr(), "err", err)
+			r.db.log.Log(r.ctx, sessionEndLevel(err), "shoal: peer session ended", "addr", conn.RemoteAddr(), "err", err)
 		})
 	}
 }
@@ -149,9 +158,12 @@ func (r *replication) dialLoop(addr string) {
 		if r.ctx.Err() != nil {
 			return
 		}
+		r.mu.Lock()
+		r.mu.lastErr[addr] = err
+		r.mu.Unlock()
 		delay := backoff(attempt, r.db.opts.SyncBackoffMin, r.db.opts.SyncBackoffMax, rng.Float64())
 		attempt++
-		r.db.log.Info("shoal: peer down; redialing", "addr", addr, "err", err, "in", delay)
+		r.db.log.Log(r.ctx, sessionEndLevel(err), "shoal: peer down; redialing", "addr", addr, "err", err, "in", delay)
 		select {
 		case <-time.After(delay):
 		case <-r.ctx.Done():
@@ -179,6 +191,16 @@ func (r *replication) dialOnce(addr string) error {
 }
 
 var errDuplicateSession = errors.New("shoal: a session with this peer exists; keeping one")
+
+// sessionEndLevel is the level at which a session's end is logged (once
+// per session, so at most once per redial): Info, or Error when the peer
+// cannot be synced with until an operator acts (other scope rules).
+func sessionEndLevel(err error) slog.Level {
+	if errors.Is(err, ErrScopeRulesMismatch) {
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
 
 // claimPeer keeps one session per peer. When two nodes dial each other,
 // both keep the connection dialed by the smaller replica id, so they agree
@@ -388,7 +410,11 @@ func (r *replication) peerStatuses() []PeerStatus {
 	}
 	for addr, s := range r.mu.dialed {
 		if s == nil && !r.connectedToLocked(addr) {
-			out = append(out, PeerStatus{Addr: addr})
+			p := PeerStatus{Addr: addr}
+			if err := r.mu.lastErr[addr]; err != nil {
+				p.LastError = err.Error()
+			}
+			out = append(out, p)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })

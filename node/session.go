@@ -208,6 +208,7 @@ func (s *session) drain(ctx context.Context) {
 // what we have applied every AckInterval.
 func (s *session) sendLoop(ctx context.Context) error {
 	hello := s.out.Hello(s.db.store.VersionVector(), s.db.store.Firsthand(), s.db.store.Nonce(), s.boot)
+	hello.Hello.RulesHash = helloRulesHash(s.db.rules) // the peer refuses other rules
 	if err := s.send(hello); err != nil {
 		return err
 	}

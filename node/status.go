@@ -17,6 +17,15 @@ type Status struct {
 	WatchCursor uint64
 	// DiskBytes is what the store takes on disk.
 	DiskBytes uint64
+	// ScopeRulesHash is the hash of the scope rules (Options.ScopeRules),
+	// 64 hex digits: the same on every node of a cluster. Without rules it
+	// is crdt/scope's hash of no rules, 39202f1a...f0af9aa.
+	ScopeRulesHash string
+	// ScopeRules are the rules' patterns, in order; nil without rules.
+	ScopeRules []string
+	// ScopeRulesMismatches counts the sessions refused since Open because
+	// the peer showed other scope rules (ErrScopeRulesMismatch).
+	ScopeRulesMismatches uint64
 }
 
 // PeerStatus is one peer's state as this node sees it.
@@ -28,6 +37,10 @@ type PeerStatus struct {
 	Lag       uint64 // this node's dots the peer has not acknowledged
 	BytesSent uint64
 	BytesRecv uint64
+	// LastError, for a configured peer that is down, is why its last
+	// session or dial ended ("" if none yet): a refused peer shows
+	// ErrScopeRulesMismatch here, with both hashes.
+	LastError string
 }
 
 // Status returns the node's current state, or ErrClosed.
@@ -45,6 +58,10 @@ func (db *DB) Status() (Status, error) {
 		VectorRanges:  vv.Ranges(),
 		WatchCursor:   db.hub.head(),
 		DiskBytes:     db.store.DiskUsage(),
+
+		ScopeRulesHash:       rulesHashString(db.rules.Hash()),
+		ScopeRules:           db.rules.Patterns(),
+		ScopeRulesMismatches: db.repl.scopeMismatches.Load(),
 	}, nil
 }
 

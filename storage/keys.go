@@ -16,6 +16,7 @@ import (
 //	m/replica                             -> own replica id (8 BE)
 //	m/dots                                -> last own counter used (8 BE)
 //	m/vv/ origin(8 BE)                    -> that origin's part of the VV
+//	m/rules                               -> the scope rules written with (rules.go)
 //	m/peer/...                            -> reserved (acknowledged VVs)
 //	k/ escaped(key) 0x00 0x01             -> of a key with counter, set or map
 //	                                         rows: its live rows per kind and

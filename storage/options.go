@@ -37,6 +37,11 @@ type Options struct {
 	// per origin; past it the highest are forgotten (claiming less is always
 	// safe). Zero means DefaultMaxVectorRanges.
 	MaxVectorRanges int
+	// ScopeRules, if set, are the scope rules the directory is opened
+	// with: Open refuses a directory that recorded others
+	// (ErrScopeRulesChanged), and records these in one that has none. Nil
+	// checks and records nothing (a restore, a tool).
+	ScopeRules *ScopeRules
 }
 
 // DefaultMaxVectorRanges is the default of Options.MaxVectorRanges: a

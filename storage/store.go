@@ -105,6 +105,12 @@ func Open(dir string, opts *Options) (*Store, error) {
 	}
 	s := &Store{db: db, opts: o, logger: o.Logger, maxRanges: o.MaxVectorRanges}
 	s.mu.syncedCond.L = &s.mu.Mutex
+	// Before anything else is written (a fresh replica id, a migration):
+	// a directory refused for its rules is left as it was.
+	if err := s.checkScopeRules(o.ScopeRules); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	if err := s.loadMeta(); err != nil {
 		_ = db.Close()
 		return nil, err

@@ -103,3 +103,28 @@ func TestKeyLimits(t *testing.T) {
 		t.Fatalf("key of %d bytes: %v, want ErrMalformed", len(r.Key), err)
 	}
 }
+
+// TestHelloBytes pins the Hello's encoding: without a rules hash it is
+// the array of six that nodes sent before RulesHash existed, byte for
+// byte (an older node and a node without rules interoperate); with one,
+// an array of seven ending in the hash as a byte string.
+func TestHelloBytes(t *testing.T) {
+	m := &Message{Seq: 2, Hello: &Hello{Version: Version, Replica: 1, VV: &crdt.VersionVector{}}}
+	before := []byte("\xa2\x00\x02\x01\x86\x02\x01\x80\xf6\xf6\xf6") // as encoded before RulesHash
+	if got := mustEncode(t, m); !bytes.Equal(got, before) {
+		t.Fatalf("hello without rules = %x, want %x", got, before)
+	}
+	m.Hello.RulesHash = exampleRulesHash()
+	with := append([]byte("\xa2\x00\x02\x01\x87\x02\x01\x80\xf6\xf6\xf6\x58\x20"), exampleRulesHash()...)
+	got := mustEncode(t, m)
+	if !bytes.Equal(got, with) {
+		t.Fatalf("hello with rules = %x, want %x", got, with)
+	}
+	back := checkRoundTrip(t, got)
+	if !bytes.Equal(back.Hello.RulesHash, exampleRulesHash()) {
+		t.Fatalf("rules hash came back as %x", back.Hello.RulesHash)
+	}
+	if back := checkRoundTrip(t, before); back.Hello.RulesHash != nil {
+		t.Fatalf("a hello of six fields decoded with rules hash %x", back.Hello.RulesHash)
+	}
+}

@@ -100,6 +100,9 @@ func genBody(t *rapid.T) *Message {
 		if rapid.Bool().Draw(t, "firsthand") {
 			h.Firsthand = genVV(t)
 		}
+		if rapid.Bool().Draw(t, "rules") {
+			h.RulesHash = rapid.SliceOfN(rapid.Byte(), RulesHashSize, RulesHashSize).Draw(t, "rules hash")
+		}
 		if rapid.Bool().Draw(t, "bootstrap") {
 			h.Bootstrap = &Bootstrap{}
 			if rapid.Bool().Draw(t, "started") {

@@ -5,6 +5,8 @@ import "github.com/shoal-db/shoal/crdt"
 // Version is the protocol version this build speaks. A peer with another
 // version is refused at HELLO. Version 2 added Hello's Nonce and
 // Bootstrap, the Start message, and messages carried in several frames.
+// Hello's RulesHash came later within version 2, as an element that is
+// left out when nil (hello.go).
 const Version = 2
 
 // Message is one protocol message: exactly one body field is set. Seq
@@ -44,10 +46,20 @@ type Hello struct {
 	// own dots that the sender holds only on another's word (a liar's
 	// claim is undone by the origin).
 	Firsthand *crdt.VersionVector
+	// RulesHash is the hash of the sender's scope rules (crdt/scope's
+	// Rules.Hash, RulesHashSize bytes), or nil for a sender without rules.
+	// Nodes whose rules differ refuse to sync: every node of a cluster
+	// must map a key to the same scope. A Hello without it encodes as
+	// before the field existed (see MarshalCBOR), so nodes without rules
+	// send the same bytes as before scopes.
+	RulesHash []byte
 }
 
 // MaxNonceSize bounds Hello.Nonce.
 const MaxNonceSize = 64
+
+// RulesHashSize is the length of Hello.RulesHash when set.
+const RulesHashSize = 32
 
 // Bootstrap is where a bootstrap resumes: after the row (Key, RowKey), or
 // from the first row if Started is false.

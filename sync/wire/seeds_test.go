@@ -45,6 +45,7 @@ func exampleMessages() []*Message {
 		{Hello: &Hello{Version: Version, Replica: 2, VV: &crdt.VersionVector{}, Nonce: []byte("nonce"), Bootstrap: &Bootstrap{}}},
 		{Hello: &Hello{Version: Version, Replica: 3, VV: exampleVV(), Bootstrap: &Bootstrap{Started: true, Key: "user/1", RowKey: rows[0].RowKey}, Firsthand: exampleVV()}},
 		{Start: &Start{VV: exampleVV()}},
+		{Hello: &Hello{Version: Version, Replica: 4, VV: exampleVV(), Nonce: []byte("nonce"), Firsthand: exampleVV(), RulesHash: exampleRulesHash()}},
 		{Ack: &Ack{VV: exampleVV()}},
 	}
 	for i, m := range msgs {
@@ -52,6 +53,16 @@ func exampleMessages() []*Message {
 	}
 	msgs[len(msgs)-1].Seq = 1<<64 - 1
 	return msgs
+}
+
+// exampleRulesHash is a scope rules hash: SHA-256 of no rules under
+// crdt/scope's encoding ("shoal scope rules v1\n"), the hash a node
+// without rules stands for.
+func exampleRulesHash() []byte {
+	return []byte{
+		0x39, 0x20, 0x2f, 0x1a, 0x86, 0x59, 0x46, 0xfb, 0xf6, 0xf5, 0xac, 0x44, 0xa4, 0x6f, 0x05, 0xfa,
+		0x77, 0xa1, 0x56, 0x41, 0xe3, 0x04, 0xf3, 0x02, 0x85, 0x10, 0x6e, 0x75, 0x5f, 0x0a, 0xf9, 0xaa,
+	}
 }
 
 // rawMarshal encodes v without Validate, to build invalid messages.
@@ -96,6 +107,12 @@ func malformedBodies(t fataler) map[string][]byte {
 		"hello version 0":      append(append([]byte{0xa1, 0x01, 0x86, 0x00, 0x01}, vv...), 0xf6, 0xf6, 0xf6),
 		"hello without vv":     {0xa1, 0x01, 0x86, 0x01, 0x01, 0xf6, 0xf6, 0xf6, 0xf6},
 		"hello of version 1":   append([]byte{0xa1, 0x01, 0x83, 0x01, 0x01}, vv...),
+		"hello of 8 fields":    append(append([]byte{0xa1, 0x01, 0x88, 0x02, 0x01}, vv...), 0xf6, 0xf6, 0xf6, 0x40, 0xf6),
+		"hello rules null":     append(append([]byte{0xa1, 0x01, 0x87, 0x02, 0x01}, vv...), 0xf6, 0xf6, 0xf6, 0xf6),
+		"hello rules text":     append(append([]byte{0xa1, 0x01, 0x87, 0x02, 0x01}, vv...), 0xf6, 0xf6, 0xf6, 0x61, 'x'),
+		"hello rules empty":    append(append([]byte{0xa1, 0x01, 0x87, 0x02, 0x01}, vv...), 0xf6, 0xf6, 0xf6, 0x40),
+		"hello rules short":    rawMarshal(t, &Message{Hello: &Hello{Version: Version, Replica: 1, VV: exampleVV(), RulesHash: make([]byte, RulesHashSize-1)}}),
+		"hello rules long":     rawMarshal(t, &Message{Hello: &Hello{Version: Version, Replica: 1, VV: exampleVV(), RulesHash: make([]byte, RulesHashSize+1)}}),
 		"hello nonce too long": rawMarshal(t, &Message{Hello: &Hello{Version: Version, Replica: 1, VV: exampleVV(), Nonce: make([]byte, MaxNonceSize+1)}}),
 		"bootstrap no key":     rawMarshal(t, &Message{Hello: &Hello{Version: Version, Replica: 1, VV: exampleVV(), Bootstrap: &Bootstrap{Started: true, RowKey: []byte{1}}}}),
 		"bootstrap bad rowkey": rawMarshal(t, &Message{Hello: &Hello{Version: Version, Replica: 1, VV: exampleVV(), Bootstrap: &Bootstrap{Started: true, Key: "k", RowKey: []byte{9}}}}),

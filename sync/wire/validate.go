@@ -56,6 +56,9 @@ func (h *Hello) validate() error {
 	if len(h.Nonce) > MaxNonceSize {
 		return fmt.Errorf("%w: hello nonce of %d bytes, limit %d", ErrMalformed, len(h.Nonce), MaxNonceSize)
 	}
+	if h.RulesHash != nil && len(h.RulesHash) != RulesHashSize {
+		return fmt.Errorf("%w: hello rules hash of %d bytes, want %d", ErrMalformed, len(h.RulesHash), RulesHashSize)
+	}
 	if b := h.Bootstrap; b != nil && b.Started {
 		if b.Key == "" || len(b.Key) > MaxKeySize || !utf8.ValidString(b.Key) {
 			return fmt.Errorf("%w: bootstrap position with a bad key", ErrMalformed)

@@ -24,6 +24,9 @@ type Config struct {
 	// FreshReplica takes a fresh replica id at this start (node's
 	// Options.FreshReplica): for a directory restored by other tools.
 	FreshReplica bool
+	// ScopeRules are the cluster's scope rules (node's
+	// Options.ScopeRules), in order; every node needs the same.
+	ScopeRules []string
 
 	// ListenSet is true when listen came from a flag, the environment or
 	// the file rather than the default; see NodeListen.
@@ -50,6 +53,10 @@ var settings = []setting{
 	{name: "api", def: "127.0.0.1:7401", usage: "TCP host:port of the HTTP API", apply: str(func(c *Config) *string { return &c.API })},
 	{name: "peer", list: true, usage: "peer host:port to dial and keep connected (repeatable)", apply: func(c *Config, v []string) error {
 		c.Peers = v
+		return nil
+	}},
+	{name: "scope-rule", list: true, usage: "scope rule PATTERN such as users/{user}/ (repeatable, in order; every node of a cluster needs the same rules)", apply: func(c *Config, v []string) error {
+		c.ScopeRules = v
 		return nil
 	}},
 	{name: "ca", usage: "cluster CA certificate (PEM)", apply: str(func(c *Config) *string { return &c.CA })},

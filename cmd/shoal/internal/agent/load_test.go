@@ -158,3 +158,33 @@ func TestFreshReplica(t *testing.T) {
 		}
 	}
 }
+
+// TestScopeRuleFlag: --scope-rule is repeatable and keeps its order; the
+// environment takes a comma-separated list (no pattern holds a comma),
+// the config file a list or a single string; a later source replaces the
+// whole list.
+func TestScopeRuleFlag(t *testing.T) {
+	block := writeFile(t, "block.yaml", "scope-rule:\n  - users/admin/\n  - users/{user}/\n")
+	flow := writeFile(t, "flow.yaml", `scope-rule: ["users/{user}/", "catalog/"]`+"\n")
+	one := writeFile(t, "one.json", `{"scope-rule": "catalog/"}`)
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want []string
+	}{
+		{nil, nil, nil},
+		{[]string{"--scope-rule", "users/admin/", "--scope-rule", "users/{user}/"}, nil, []string{"users/admin/", "users/{user}/"}},
+		{nil, map[string]string{"SHOAL_SCOPE_RULE": "users/{user}/, catalog/"}, []string{"users/{user}/", "catalog/"}},
+		{[]string{"--config", block}, nil, []string{"users/admin/", "users/{user}/"}},
+		{[]string{"--config", flow}, nil, []string{"users/{user}/", "catalog/"}},
+		{[]string{"--config", one}, nil, []string{"catalog/"}},
+		{[]string{"--config", block, "--scope-rule", "sites/{site}/"}, map[string]string{"SHOAL_SCOPE_RULE": "catalog/"}, []string{"sites/{site}/"}},
+		{[]string{"--config", block}, map[string]string{"SHOAL_SCOPE_RULE": "catalog/"}, []string{"catalog/"}},
+	}
+	for _, c := range cases {
+		got, err := load(t, c.args, c.env)
+		if err != nil || !reflect.DeepEqual(got.ScopeRules, c.want) {
+			t.Errorf("%v %v: ScopeRules %q (%v), want %q", c.args, c.env, got.ScopeRules, err, c.want)
+		}
+	}
+}

@@ -48,6 +48,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	db, err := node.Open(cfg.Data, &node.Options{
 		MaxValueSize: cfg.MaxVal, Logger: log,
 		Listen: cfg.NodeListen(), Peers: cfg.Peers, TLS: tls, FreshReplica: cfg.FreshReplica,
+		ScopeRules: cfg.ScopeRules,
 	})
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -99,5 +100,40 @@ func TestShutdownFinishesInFlightWrite(t *testing.T) {
 	defer db.Close()
 	if it, err := db.Get(context.Background(), "inflight"); err != nil || string(it.Value) != "hello" {
 		t.Errorf("after restart: %q, %v", it.Value, err)
+	}
+}
+
+// TestScopeRulesReachTheNode: the agent opens the node with its scope
+// rules: bad rules stop it, the rules are logged at open, and a restart
+// with other rules on the same data directory is refused.
+func TestScopeRulesReachTheNode(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	cfg := Config{Data: data, API: "127.0.0.1:0", LogFmt: "json", LogLvl: "info", Timeout: 5 * time.Second}
+
+	bad := cfg
+	bad.ScopeRules = []string{"users"}
+	if err := Run(context.Background(), bad, Deps{LogOutput: io.Discard}); !errors.Is(err, node.ErrBadScopeRules) {
+		t.Fatalf("Run with bad rules: %v, want ErrBadScopeRules", err)
+	}
+
+	cfg.ScopeRules = []string{"users/{user}/", "catalog/"}
+	logs := newLogWatch()
+	defer logs.w.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- Run(ctx, cfg, Deps{LogOutput: logs.w}) }()
+	if got := logs.await(t, "shoal: opened")["scope_rules"]; got != "users/{user}/, catalog/" {
+		t.Errorf("opened with scope_rules %v", got)
+	}
+	logs.await(t, "serving HTTP API")
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	other := cfg
+	other.ScopeRules = []string{"catalog/", "users/{user}/"}
+	if err := Run(context.Background(), other, Deps{LogOutput: io.Discard}); !errors.Is(err, node.ErrScopeRulesChanged) {
+		t.Fatalf("Run with other rules: %v, want ErrScopeRulesChanged", err)
 	}
 }

@@ -185,3 +185,37 @@ func expectLines(t *testing.T, lines <-chan string, want ...string) {
 		}
 	}
 }
+
+// TestStatusScopeRules: shoal status shows the scope rules' hash (the
+// hash of no rules for a node without them) and the patterns.
+func TestStatusScopeRules(t *testing.T) {
+	ts, _ := server(t)
+	const none = "scope rules 39202f1a865946fbf6f5ac44a46f05fa77a15641e304f30285106e755f0af9aa (no rules)\n"
+	if out, err := run(t, ts.URL, "", "status"); err != nil || !strings.Contains(out, none) {
+		t.Errorf("status = %q, %v; want a line %q", out, err, none)
+	}
+
+	quiet := slog.New(slog.DiscardHandler)
+	db, err := node.Open(t.TempDir(), &node.Options{Logger: quiet, ScopeRules: []string{"users/{user}/", "catalog/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err := db.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httpapi.New(db, httpapi.Options{Logger: quiet})
+	defer api.Shutdown()
+	withRules := httptest.NewServer(api)
+	defer withRules.Close()
+	want := "scope rules " + st.ScopeRulesHash + " (users/{user}/, catalog/)\n"
+	if out, err := run(t, withRules.URL, "", "status"); err != nil || !strings.Contains(out, want) || strings.Contains(out, "39202f1a") {
+		t.Errorf("status = %q, %v; want a line %q", out, err, want)
+	}
+	var js httpapi.Status
+	out, err := run(t, withRules.URL, "", "status", "-o", "json")
+	if err != nil || json.Unmarshal([]byte(out), &js) != nil || js.ScopeRulesHash != st.ScopeRulesHash || len(js.ScopeRules) != 2 {
+		t.Errorf("status -o json = %q, %v", out, err)
+	}
+}

@@ -18,6 +18,13 @@ type Status struct {
 	// WatchCursor is a string: cursors exceed the 2^53 that JSON numbers
 	// keep exactly in most clients.
 	WatchCursor string `json:"watch_cursor"`
+	// ScopeRulesHash is the hash of the node's scope rules (64 hex
+	// digits), the same on every node of a cluster; ScopeRules the
+	// patterns ([] without rules); ScopeRulesMismatches the sessions
+	// refused because a peer had other rules.
+	ScopeRulesHash       string   `json:"scope_rules_hash"`
+	ScopeRules           []string `json:"scope_rules"`
+	ScopeRulesMismatches uint64   `json:"scope_rules_mismatches"`
 }
 
 // PeerStatus is one peer as this node sees it. LastSeen is RFC 3339, empty
@@ -31,6 +38,9 @@ type PeerStatus struct {
 	Lag           uint64 `json:"lag"`
 	BytesSent     uint64 `json:"bytes_sent"`
 	BytesReceived uint64 `json:"bytes_received"`
+	// LastError is why the last session with a configured peer that is
+	// down ended, "" if none.
+	LastError string `json:"last_error,omitempty"`
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
@@ -46,11 +56,15 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		VersionVector: st.VersionVector,
 		VectorRanges:  st.VectorRanges,
 		WatchCursor:   strconv.FormatUint(st.WatchCursor, 10),
+
+		ScopeRulesHash:       st.ScopeRulesHash,
+		ScopeRules:           nonNilStrings(st.ScopeRules),
+		ScopeRulesMismatches: st.ScopeRulesMismatches,
 	}
 	for _, p := range st.Peers {
 		out.Peers = append(out.Peers, PeerStatus{
 			ID: p.ID, Addr: p.Addr, Connected: p.Connected, LastSeen: unixNanoString(p.LastSeen),
-			Lag: p.Lag, BytesSent: p.BytesSent, BytesReceived: p.BytesRecv,
+			Lag: p.Lag, BytesSent: p.BytesSent, BytesReceived: p.BytesRecv, LastError: p.LastError,
 		})
 	}
 	writeJSON(w, http.StatusOK, out)

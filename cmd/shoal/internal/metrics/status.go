@@ -17,6 +17,7 @@ type statusCollector struct {
 	lag       *prometheus.Desc
 	lastDot   *prometheus.Desc
 	ranges    *prometheus.Desc
+	refused   *prometheus.Desc
 }
 
 func newStatusCollector(status StatusFunc) *statusCollector {
@@ -30,11 +31,12 @@ func newStatusCollector(status StatusFunc) *statusCollector {
 		lag:       prometheus.NewDesc("shoal_sync_lag_dots", "This node's dots the peer has not acknowledged.", peer, nil),
 		lastDot:   prometheus.NewDesc("shoal_last_dot", "Counter of the latest dot this node minted.", nil, nil),
 		ranges:    prometheus.NewDesc("shoal_vector_ranges", "Exception ranges of the node's version vector (dots seen out of order); bounded by storage.", nil, nil),
+		refused:   prometheus.NewDesc("shoal_sync_scope_rules_mismatches_total", "Peer sessions refused because the peer has other scope rules.", nil, nil),
 	}
 }
 
 func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.peers, c.connected, c.sent, c.received, c.lag, c.lastDot, c.ranges} {
+	for _, d := range []*prometheus.Desc{c.peers, c.connected, c.sent, c.received, c.lag, c.lastDot, c.ranges, c.refused} {
 		ch <- d
 	}
 }
@@ -50,6 +52,7 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(len(peers)))
 	ch <- prometheus.MustNewConstMetric(c.lastDot, prometheus.GaugeValue, float64(st.LastDot))
 	ch <- prometheus.MustNewConstMetric(c.ranges, prometheus.GaugeValue, float64(st.VectorRanges))
+	ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(st.ScopeRulesMismatches))
 	for _, p := range peers {
 		connected := 0.0
 		if p.Connected {
