@@ -150,7 +150,6 @@ func (s *Store) Rekey(key []byte) (crdt.ReplicaID, error) {
 	}
 	s.replica.Store(uint64(id))
 	s.applied.counter, s.applied.since, s.applied.reissue = 0, 0, pending
-	s.reissuing.Store(true)
 	s.peerSeen.Store(false) // the new id's window starts at 0
 	s.mu.Lock()
 	s.mu.lastCounter, s.mu.nonce = 0, nonce
