@@ -20,7 +20,10 @@ func tinySync(t *testing.T) SyncConfig {
 	cfg.CatchUpKeys, cfg.CatchUpChanges = []int{2000}, []int{10, 500, 2000, 5000}
 	cfg.BootstrapKeys, cfg.RawBytes = 2000, 4<<20
 	cfg.MeshNodes, cfg.MeshPuts = 4, 50
-	cfg.Timeout = 15 * time.Second
+	cfg.Phones, cfg.PhonesSmall, cfg.PhonesAway, cfg.PhonePuts = 30, 10, 5, 20
+	// A returning phone's catch-up sometimes stalls until the session's
+	// 30s SyncTimeout ends it (README, phones): above that.
+	cfg.Timeout = 45 * time.Second
 	return cfg
 }
 

@@ -14,7 +14,7 @@ type SyncConfig struct {
 	// the system temp dir. Nodes store on disk, as in production.
 	Dir string `json:"dir"`
 	// Only selects the parts whose name (latency, catchup, bootstrap,
-	// mesh) contains it; empty runs all.
+	// mesh, phones) contains it; empty runs all.
 	Only string `json:"only,omitempty"`
 
 	// LatencyRate puts per second on A for LatencyDuration, handed out by
@@ -43,6 +43,17 @@ type SyncConfig struct {
 	MeshPuts    int `json:"mesh_puts"`
 	MeshWriters int `json:"mesh_writers"`
 
+	// Phones phones visit one hub, at most PhoneWave at once (the hub's
+	// transport takes 1024 connections); the hub is measured at
+	// PhonesSmall phones and at Phones. A returning phone is away while
+	// PhonesAway phones write; PhonePuts is how many synced puts on the
+	// hub (and Counter reads) are timed at each point.
+	Phones      int `json:"phones"`
+	PhonesSmall int `json:"phones_small"`
+	PhoneWave   int `json:"phone_wave"`
+	PhonesAway  int `json:"phones_away"`
+	PhonePuts   int `json:"phone_puts"`
+
 	// Timeout bounds every wait for replication; past it the run fails
 	// rather than hang.
 	Timeout time.Duration `json:"timeout_ns"`
@@ -63,6 +74,11 @@ func DefaultSyncConfig() SyncConfig {
 		MeshNodes:       8,
 		MeshPuts:        1000,
 		MeshWriters:     4,
+		Phones:          10_000,
+		PhonesSmall:     100,
+		PhoneWave:       100,
+		PhonesAway:      10,
+		PhonePuts:       300,
 		Timeout:         5 * time.Minute,
 	}
 }
@@ -76,12 +92,14 @@ func QuickSyncConfig() SyncConfig {
 	c.BootstrapKeys = 20_000
 	c.RawBytes = 32 << 20
 	c.MeshPuts = 200
+	c.Phones = 200
+	c.PhonePuts = 100
 	c.Timeout = time.Minute
 	return c
 }
 
-// Parts are the four measurements, in the order they run.
-var Parts = []string{"latency", "catchup", "bootstrap", "mesh"}
+// Parts are the measurements, in the order they run.
+var Parts = []string{"latency", "catchup", "bootstrap", "mesh", "phones"}
 
 func (c SyncConfig) runs(part string) bool { return strings.Contains(part, c.Only) }
 
@@ -94,6 +112,10 @@ func (c SyncConfig) check() error {
 		return fmt.Errorf("bench: load batch, bootstrap keys and raw bytes must be positive")
 	case c.MeshNodes < 2 || c.MeshPuts <= 0 || c.MeshWriters <= 0:
 		return fmt.Errorf("bench: the mesh needs 2 nodes or more and positive puts and writers")
+	case c.Phones <= 0 || c.PhonesSmall <= 0 || c.PhonesAway <= 0 || c.PhonePuts <= 0:
+		return fmt.Errorf("bench: phones, the small point, the phones away and the hub's puts must be positive")
+	case c.PhoneWave <= 0 || c.PhoneWave > 1024:
+		return fmt.Errorf("bench: a wave of phones must be 1 to 1024 (the hub's connection cap)")
 	case c.Timeout <= 0:
 		return fmt.Errorf("bench: timeout must be positive")
 	}
@@ -119,6 +141,8 @@ func (c SyncConfig) command(part string) string {
 		s += fmt.Sprintf(" -bootstrap %d -raw %d -batch %d", c.BootstrapKeys, c.RawBytes, c.LoadBatch)
 	case "mesh":
 		s += fmt.Sprintf(" -nodes %d -puts %d -mesh-writers %d", c.MeshNodes, c.MeshPuts, c.MeshWriters)
+	case "phones":
+		s += fmt.Sprintf(" -phones %d -wave %d", c.Phones, c.PhoneWave)
 	}
 	return s
 }

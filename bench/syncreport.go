@@ -18,7 +18,7 @@ func WriteSyncTable(w io.Writer, r SyncReport) error {
 		fmt.Fprintf(w, "command: %s\n", r.Command)
 	}
 	fmt.Fprintf(w, "total time %v\n", time.Duration(r.Seconds*float64(time.Second)).Round(time.Second))
-	for _, part := range []func(io.Writer, SyncReport) error{latencyTable, catchUpTable, bootstrapTable, overwritesTable, meshTable} {
+	for _, part := range []func(io.Writer, SyncReport) error{latencyTable, catchUpTable, bootstrapTable, overwritesTable, meshTable, phonesTable} {
 		if err := part(w, r); err != nil {
 			return err
 		}
@@ -144,3 +144,48 @@ func mib(b uint64) string {
 	}
 	return fmt.Sprintf("%.0fMiB", float64(b)/(1<<20))
 }
+
+func phonesTable(w io.Writer, r SyncReport) error {
+	ph := r.Phones
+	if ph == nil || len(ph.Points) == 0 {
+		return nil
+	}
+	tw := table(w, fmt.Sprintf("5. Phones: %d phones (full nodes, in-memory files, a certificate each) visit one hub on disk, %d at once", ph.Phones, ph.Wave),
+		r.Config.command("phones"),
+		"phones\thub heap\t/phone\thub RSS\t/phone\thub Put p50 / p99\treturning phone: time\tframe B\twire B\tno change: time\tframe B\twire B\tCounter p50 / p99\t")
+	base := ph.Points[0]
+	for _, p := range ph.Points {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s / %s\t%s\t%d\t%d\t%s\t%d\t%d\t%s / %s\t\n", p.Phones,
+			mib(p.Heap), perPhone(p.Heap, ph.HeapEmpty, p.Phones), mib(p.RSS), perPhone(p.RSS, ph.RSSEmpty, p.Phones),
+			latency(p.Put.P50), latency(p.Put.P99), latency(seconds(p.CatchUp.Seconds)), p.CatchUp.FrameBytes, p.CatchUp.WireBytes,
+			latency(seconds(p.NoChange.Seconds)), p.NoChange.FrameBytes, p.NoChange.WireBytes, latency(p.Counter.P50), latency(p.Counter.P99))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if last := ph.Points[len(ph.Points)-1]; last.Phones != base.Phones {
+		fmt.Fprintf(w, "  at %d / at %d phones: Put p50 %.2fx, p99 %.2fx; catch-up time %.2fx, wire bytes %.2fx; no change time %.2fx, wire bytes %.2fx\n",
+			last.Phones, base.Phones, ratio(last.Put.P50, base.Put.P50), ratio(last.Put.P99, base.Put.P99),
+			last.CatchUp.Seconds/base.CatchUp.Seconds, float64(last.CatchUp.WireBytes)/float64(base.CatchUp.WireBytes),
+			last.NoChange.Seconds/base.NoChange.Seconds, float64(last.NoChange.WireBytes)/float64(base.NoChange.WireBytes))
+	}
+	fmt.Fprintf(w, "  empty hub: heap %s, RSS %s; /phone = (figure - empty hub's) / phones; heap in use after a GC, RSS after FreeOSMemory,\n", mib(ph.HeapEmpty), mib(ph.RSSEmpty))
+	fmt.Fprintf(w, "  the whole process's (the phones' nodes ran in it and are closed); %d synced Puts and Counter reads timed at each point\n", base.Puts)
+	fmt.Fprintf(w, "  a visit: Open, Put users/<i>/profile, Increment global/visits, until the hub's vector holds both: p50 %s, p99 %s;\n",
+		latency(ph.Visit.P50), latency(ph.Visit.P99))
+	fmt.Fprintf(w, "  all visits %.1fs (%.0f phones/s); certificates (P-256, one per phone, unsynced files) %.2fs, %.0f µs each\n",
+		ph.WriteSeconds, float64(ph.Phones)/ph.WriteSeconds, ph.CertSeconds, ph.CertSeconds/float64(ph.Phones)*1e6)
+	fmt.Fprintf(w, "  returning phone: synced fully, away while K phones wrote, back through a counting relay: time until its vector is the hub's;\n")
+	fmt.Fprintf(w, "  no change: back again at once, time until the exchange's last datagram; verified %d profiles, global/visits = %d\n", ph.Verified, ph.Visits)
+	return nil
+}
+
+// perPhone is (b - base) / n, as a size.
+func perPhone(b, base uint64, n int) string {
+	if b == 0 || b < base {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1fKiB", float64(b-base)/float64(n)/1024)
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }

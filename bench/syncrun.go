@@ -19,6 +19,7 @@ type SyncReport struct {
 	Bootstrap     *BootstrapResult `json:"bootstrap,omitempty"`
 	Overwrites    *BootstrapResult `json:"bootstrap_overwrites,omitempty"`
 	Mesh          *MeshResult      `json:"mesh,omitempty"`
+	Phones        *PhonesResult    `json:"phones,omitempty"`
 	Seconds       float64          `json:"seconds"`
 }
 
@@ -77,6 +78,13 @@ func (r *SyncReport) run(cfg SyncConfig, progress io.Writer) error {
 		res, err := runMesh(cfg)
 		if r.Mesh = &res; err != nil {
 			return fmt.Errorf("mesh: %w", err)
+		}
+	}
+	if cfg.runs("phones") {
+		fmt.Fprintf(progress, "phones: %d phones visit one hub, %d at a time\n", cfg.Phones, cfg.PhoneWave)
+		res, err := runPhones(cfg, progress)
+		if r.Phones = &res; err != nil {
+			return fmt.Errorf("phones: %w", err)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // udpHeaders is what IPv4 and UDP add to each datagram on a real link.
@@ -27,6 +28,7 @@ type relay struct {
 	target *net.UDPAddr
 
 	bytes, packets atomic.Uint64
+	last           atomic.Int64 // Unix nanoseconds of the latest datagram
 
 	mu    sync.Mutex
 	flows map[string]*net.UDPConn
@@ -57,7 +59,14 @@ func (r *relay) count() uint64 { return r.bytes.Load() + udpHeaders*r.packets.Lo
 
 func (r *relay) reset() { r.bytes.Store(0); r.packets.Store(0) }
 
-func (r *relay) note(n int) { r.bytes.Add(uint64(n)); r.packets.Add(1) }
+func (r *relay) note(n int) {
+	r.bytes.Add(uint64(n))
+	r.packets.Add(1)
+	r.last.Store(time.Now().UnixNano())
+}
+
+// lastPacket is when the latest datagram went through, either way.
+func (r *relay) lastPacket() time.Time { return time.Unix(0, r.last.Load()) }
 
 // forward carries dialers' datagrams to the target until the relay closes.
 func (r *relay) forward() {

@@ -26,6 +26,7 @@ type flags struct {
 	keys, changes              string
 	rate, writers, batch       int
 	bootstrap, nodes, puts, mw int
+	phones, wave               int
 	raw                        int64
 	duration, timeout          time.Duration
 }
@@ -48,6 +49,8 @@ func parse() flags {
 	flag.IntVar(&f.nodes, "nodes", 0, "mesh: nodes (default 8)")
 	flag.IntVar(&f.puts, "puts", 0, "mesh: puts on each node (default 1000)")
 	flag.IntVar(&f.mw, "mesh-writers", 0, "mesh: goroutines putting on each node (default 4)")
+	flag.IntVar(&f.phones, "phones", 0, "phones: phones visiting the hub (default 10000, 200 with -quick)")
+	flag.IntVar(&f.wave, "wave", 0, "phones: phones open at once, at most 1024 (default 100)")
 	flag.DurationVar(&f.timeout, "timeout", 0, "fail a wait for replication after this long (default 5m)")
 	flag.Parse()
 	return f
@@ -97,6 +100,8 @@ func (f flags) config() (bench.SyncConfig, error) {
 	override(&cfg.MeshNodes, f.nodes)
 	override(&cfg.MeshPuts, f.puts)
 	override(&cfg.MeshWriters, f.mw)
+	override(&cfg.Phones, f.phones)
+	override(&cfg.PhoneWave, f.wave)
 	override(&cfg.Timeout, f.timeout)
 	var err error
 	if f.keys != "" {
