@@ -214,15 +214,34 @@ func (r *replication) claimPeer(s *session, peer crdt.ReplicaID, hello *wire.Hel
 	if s.dialed {
 		r.mu.byAddr[s.addr] = peer
 	}
-	keepNew := s.dialed == (r.db.store.ReplicaID() < peer)
+	// Sessions with the peer the other way: both sides keep the one dialed
+	// by the smaller replica id (both decide alike, without talking). An
+	// older session the same way is stale: the dialer redials only once
+	// its own session is gone (a phone whose network dropped leaves its
+	// last session open here until the idle timeout; keeping that one
+	// refused the phone for as long).
+	keepNew := true
 	var losers []*session
 	for o := range r.mu.sessions {
-		if o != s && o.peer() == peer {
-			losers = append(losers, o)
+		if o == s || o.peer() != peer {
+			continue
+		}
+		losers = append(losers, o)
+		if o.dialed != s.dialed {
+			keepNew = s.dialed == (r.db.store.ReplicaID() < peer)
 		}
 	}
-	if len(losers) > 0 && !keepNew {
+	if !keepNew {
+		var stale []*session
+		for _, o := range losers {
+			if o.dialed == s.dialed {
+				stale = append(stale, o)
+			}
+		}
 		r.mu.Unlock()
+		for _, o := range stale {
+			o.conn.Close()
+		}
 		return errDuplicateSession
 	}
 	s.peerID.Store(uint64(peer))
