@@ -62,3 +62,29 @@ func TestAcksFollowChanges(t *testing.T) {
 		t.Fatalf("the Ack of one change took %d bytes, want a few dozen", got)
 	}
 }
+
+// TestLagAfterPush (found by the phones benchmark): the first change of a
+// node's vector had the number 1, which an Ack sent before any change
+// also recorded (0 was taken for "none sent"), so that change was never
+// acked and the writer's status showed its peer lagging for good.
+func TestLagAfterPush(t *testing.T) {
+	ctx := context.Background()
+	c := newCluster(t, 2)
+	defer c.close()
+	c.waitConverged(5 * time.Second)
+	must(t, c.dbs[1].Put(ctx, "a", []byte("v")))
+	must(t, c.dbs[1].Increment(ctx, "b", 1))
+	c.waitConverged(5 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, err := c.dbs[1].Status()
+		must(t, err)
+		if len(st.Peers) == 1 && st.Peers[0].Lag == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the peer has every write, and the status still shows it lagging: %+v", st.Peers)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

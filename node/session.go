@@ -38,9 +38,10 @@ type session struct {
 	failed   atomic.Bool   // see remoteApply.failed
 	ackNow   atomic.Bool   // our set of live peers changed: tell this peer now
 	forceAck atomic.Bool   // a bootstrap ended: ack now, even if unchanged
-	// ackedChanges and ackedPeers are the store's vector change number
-	// and the peers list our last Ack was built from (0: none sent yet);
-	// the sending goroutine only.
+	// acked says an Ack was sent; ackedChanges and ackedPeers are the
+	// store's vector change number and the peers list it was built from.
+	// The sending goroutine only.
+	acked        bool
 	ackedChanges uint64
 	ackedPeers   []crdt.ReplicaID
 }
@@ -285,14 +286,14 @@ func kindOf(m *wire.Message) string {
 func (s *session) ack() error {
 	force := s.forceAck.Swap(false)
 	peers := s.r.livePeers()
-	if !force && s.ackedChanges != 0 && s.db.store.VectorChanges() == s.ackedChanges && slices.Equal(peers, s.ackedPeers) {
+	if !force && s.acked && s.db.store.VectorChanges() == s.ackedChanges && slices.Equal(peers, s.ackedPeers) {
 		return nil
 	}
 	vv, changes, _ := s.db.store.VersionVectorChangedFor(s.peer(), s.ackedChanges)
-	if s.ackedChanges == 0 {
+	if !s.acked {
 		vv = s.db.store.VersionVectorFor(s.peer())
 	}
-	s.ackedChanges, s.ackedPeers = max(changes, 1), peers
+	s.acked, s.ackedChanges, s.ackedPeers = true, changes, peers
 	m := s.out.Ack(vv, peers, force)
 	if m == nil {
 		return nil
