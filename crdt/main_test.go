@@ -2,28 +2,13 @@ package crdt
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"testing"
+
+	"github.com/shoal-db/shoal/internal/rapidseed"
 )
 
-// fixedRapidSeed is the seed the property tests use unless one is given
-// with -rapid.seed or RAPID_SEED. A fixed seed makes `go test ./crdt/`
-// deterministic: a failure in CI reproduces on a laptop. To explore new
-// cases, run with -rapid.seed=0 (a random seed) or any other seed.
-const fixedRapidSeed = "20240611"
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	seedGiven := false
-	flag.Visit(func(f *flag.Flag) { seedGiven = seedGiven || f.Name == "rapid.seed" })
-	if _, ok := os.LookupEnv("RAPID_SEED"); !ok && !seedGiven {
-		if err := flag.Set("rapid.seed", fixedRapidSeed); err != nil {
-			panic(err)
-		}
-	}
-	os.Exit(m.Run())
-}
+// TestMain fixes the property tests' seed (internal/rapidseed).
+func TestMain(m *testing.M) { rapidseed.Main(m) }
 
 // fataler is what the helpers below need from *testing.T and *rapid.T.
 type fataler interface {

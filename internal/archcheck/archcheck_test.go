@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"bench":              {"node", "bench", "crdt", "sync/identity", "sync/transport"},
 	"bench/":             {"node", "bench", "crdt", "sync/identity", "sync/transport"},
 	"internal/archcheck": {},
+	"internal/rapidseed": {},
 }
 
 // thirdParty limits where heavy dependencies may be imported: only the

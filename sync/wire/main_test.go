@@ -1,24 +1,10 @@
 package wire
 
 import (
-	"flag"
-	"os"
 	"testing"
+
+	"github.com/shoal-db/shoal/internal/rapidseed"
 )
 
-// fixedRapidSeed makes the property tests deterministic unless a seed is
-// given with -rapid.seed or RAPID_SEED (as in crdt): run with
-// -rapid.seed=0 to explore new cases.
-const fixedRapidSeed = "20240611"
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	seedGiven := false
-	flag.Visit(func(f *flag.Flag) { seedGiven = seedGiven || f.Name == "rapid.seed" })
-	if _, ok := os.LookupEnv("RAPID_SEED"); !ok && !seedGiven {
-		if err := flag.Set("rapid.seed", fixedRapidSeed); err != nil {
-			panic(err)
-		}
-	}
-	os.Exit(m.Run())
-}
+// TestMain fixes the property tests' seed (internal/rapidseed).
+func TestMain(m *testing.M) { rapidseed.Main(m) }
