@@ -58,12 +58,16 @@ func (c *cluster) add(name string, peers ...string) (*syncNode, error) {
 
 // issue makes a certificate for name, signed by the cluster's CA.
 func (c *cluster) issue(name string) (node.TLSFiles, error) {
-	err := identity.Issue(c.certs, name, nil)
+	return tlsFiles(c.certs, name), identity.Issue(c.certs, name, nil)
+}
+
+// tlsFiles names the files identity.Issue writes for name under dir.
+func tlsFiles(dir, name string) node.TLSFiles {
 	return node.TLSFiles{
-		CA:   filepath.Join(c.certs, "ca.crt"),
-		Cert: filepath.Join(c.certs, name+".crt"),
-		Key:  filepath.Join(c.certs, name+".key"),
-	}, err
+		CA:   filepath.Join(dir, "ca.crt"),
+		Cert: filepath.Join(dir, name+".crt"),
+		Key:  filepath.Join(dir, name+".key"),
+	}
 }
 
 // open opens the node. A short redial backoff makes a restarted node's

@@ -2,22 +2,11 @@ package bench
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
-	"net"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -27,6 +16,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/shoal-db/shoal/node"
+	"github.com/shoal-db/shoal/sync/identity"
 )
 
 // PhonesResult is the phones part: one hub on disk, and Phones phones,
@@ -39,7 +29,7 @@ type PhonesResult struct {
 	Wave   int `json:"wave"`
 	Away   int `json:"away"` // K: phones that write while the returning phone is away
 	// CertSeconds is the time spent making the phones' certificates (a
-	// P-256 key and a signature by the run's CA each, files unsynced).
+	// P-256 key and a signature by the run's CA each: identity.Issuer).
 	CertSeconds float64 `json:"cert_seconds"`
 	// WriteSeconds is the wall time of all phones' visits, certificates
 	// excluded; Visit is one phone's, from its Open to the hub's ack of
@@ -92,7 +82,7 @@ type phoneRun struct {
 	cfg    SyncConfig
 	c      *cluster
 	hub    *syncNode
-	issuer *issuer
+	issuer *identity.Issuer
 	next   int // phones made so far
 	visits []time.Duration
 	certs  time.Duration
@@ -161,7 +151,7 @@ func runPhones(cfg SyncConfig, progress io.Writer) (res PhonesResult, err error)
 	if err = r.hub.open(); err != nil {
 		return res, err
 	}
-	if r.issuer, err = newIssuer(c.certs); err != nil {
+	if r.issuer, err = identity.LoadIssuer(c.certs); err != nil {
 		return res, err
 	}
 	r.seen = watchVector(r.hub.db)
@@ -271,8 +261,9 @@ type phone struct {
 }
 
 func (r *phoneRun) newPhone(name string) (*phone, error) {
-	tls, err := r.issuer.issue("phone" + name)
-	return &phone{name: name, fs: vfs.NewMem(), tls: tls}, err
+	cert := "phone" + name
+	err := r.issuer.Issue(cert, nil)
+	return &phone{name: name, fs: vfs.NewMem(), tls: tlsFiles(r.c.certs, cert)}, err
 }
 
 func (ph *phone) open(peer string) (*node.DB, error) {
@@ -412,69 +403,6 @@ func (r *phoneRun) verify() (int, int64, error) {
 	}
 	v, err := r.hub.db.Counter(ctx, "global/visits")
 	return r.next, v, err
-}
-
-// issuer makes node certificates under the run's CA as identity.Issue
-// does (P-256 key, same name and uses), without its fsyncs and without
-// reloading the CA each time: one per phone, since a replica id is bound
-// to its certificate's key.
-type issuer struct {
-	dir string
-	ca  *x509.Certificate
-	key crypto.Signer
-}
-
-func newIssuer(dir string) (*issuer, error) {
-	ca, err := tls.LoadX509KeyPair(filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key"))
-	if err != nil {
-		return nil, err
-	}
-	key, ok := ca.PrivateKey.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("bench: the CA key cannot sign")
-	}
-	return &issuer{dir: dir, ca: ca.Leaf, key: key}, nil
-}
-
-func (is *issuer) issue(name string) (node.TLSFiles, error) {
-	files := node.TLSFiles{
-		CA:   filepath.Join(is.dir, "ca.crt"),
-		Cert: filepath.Join(is.dir, name+".crt"),
-		Key:  filepath.Join(is.dir, name+".key"),
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return files, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return files, err
-	}
-	now := time.Now()
-	if now.Add(24 * time.Hour).After(is.ca.NotAfter) {
-		return files, fmt.Errorf("bench: the CA expires within a day")
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: name, Organization: []string{"shoal"}},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, is.ca, key.Public(), is.key)
-	if err != nil {
-		return files, err
-	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return files, err
-	}
-	return files, errors.Join(
-		os.WriteFile(files.Key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), 0o600),
-		os.WriteFile(files.Cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
 }
 
 // currentRSS returns the process's resident set (VmRSS) after handing

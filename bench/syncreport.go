@@ -173,7 +173,7 @@ func phonesTable(w io.Writer, r SyncReport) error {
 	fmt.Fprintf(w, "  the whole process's (the phones' nodes ran in it and are closed); %d synced Puts and Counter reads timed at each point\n", base.Puts)
 	fmt.Fprintf(w, "  a visit: Open, Put users/<i>/profile, Increment global/visits, until the hub's vector holds both: p50 %s, p99 %s;\n",
 		latency(ph.Visit.P50), latency(ph.Visit.P99))
-	fmt.Fprintf(w, "  all visits %.1fs (%.0f phones/s); certificates (P-256, one per phone, unsynced files) %.2fs, %.0f µs each\n",
+	fmt.Fprintf(w, "  all visits %.1fs (%.0f phones/s); certificates (P-256, one per phone, identity.Issuer) %.2fs, %.0f µs each\n",
 		ph.WriteSeconds, float64(ph.Phones)/ph.WriteSeconds, ph.CertSeconds, ph.CertSeconds/float64(ph.Phones)*1e6)
 	fmt.Fprintf(w, "  returning phone: synced fully, away while K phones wrote, back through a counting relay: time until its vector is the hub's;\n")
 	fmt.Fprintf(w, "  no change: back again at once, time until the exchange's last datagram; verified %d profiles, global/visits = %d\n", ph.Verified, ph.Visits)

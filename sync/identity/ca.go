@@ -58,6 +58,37 @@ func InitCA(dir string) error {
 // localhost, 127.0.0.1 and ::1), usable both as a server and as a client, since each side of
 // a sync connection authenticates the other. It refuses to overwrite.
 func Issue(dir, name string, hosts []string) error {
+	is, err := LoadIssuer(dir)
+	if err != nil {
+		return err
+	}
+	return is.Issue(name, hosts)
+}
+
+// Issuer issues node certificates under the CA in one directory, loaded
+// once: for a caller that makes many (a benchmark's thousands of phones,
+// each with its own certificate since replica ids are bound to them).
+type Issuer struct {
+	dir    string
+	ca     *x509.Certificate
+	signer crypto.Signer
+}
+
+// LoadIssuer loads dir/ca.crt and dir/ca.key.
+func LoadIssuer(dir string) (*Issuer, error) {
+	ca, err := tls.LoadX509KeyPair(filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key"))
+	if err != nil {
+		return nil, fmt.Errorf("identity: load the CA from %s: %w", dir, err)
+	}
+	signer, ok := ca.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("identity: the CA key in %s cannot sign", dir)
+	}
+	return &Issuer{dir: dir, ca: ca.Leaf, signer: signer}, nil
+}
+
+// Issue is the package's Issue under the loaded CA.
+func (is *Issuer) Issue(name string, hosts []string) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
@@ -65,29 +96,21 @@ func Issue(dir, name string, hosts []string) error {
 	if err != nil {
 		return err
 	}
-	crt, key := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
+	crt, key := filepath.Join(is.dir, name+".crt"), filepath.Join(is.dir, name+".key")
 	if err := refuseExisting(crt, key); err != nil {
 		return err
-	}
-	ca, err := tls.LoadX509KeyPair(filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key"))
-	if err != nil {
-		return fmt.Errorf("identity: load the CA from %s: %w", dir, err)
-	}
-	signer, ok := ca.PrivateKey.(crypto.Signer)
-	if !ok {
-		return fmt.Errorf("identity: the CA key in %s cannot sign", dir)
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: name, Organization: []string{"shoal"}},
 		NotBefore:   now.Add(-clockSkew),
-		NotAfter:    earliest(now.Add(NodeValidity), ca.Leaf.NotAfter),
+		NotAfter:    earliest(now.Add(NodeValidity), is.ca.NotAfter),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		DNSNames:    dns,
 		IPAddresses: ips,
 	}
-	return create(crt, key, tmpl, ca.Leaf, signer)
+	return create(crt, key, tmpl, is.ca, is.signer)
 }
 
 func earliest(a, b time.Time) time.Time {
